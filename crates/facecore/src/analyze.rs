@@ -34,7 +34,10 @@ pub struct FaceAnalyzer {
 }
 
 impl FaceAnalyzer {
-    pub fn load(models: &ModelDir, settings: &AnalysisSettings) -> Result<FaceAnalyzer, ModelError> {
+    pub fn load(
+        models: &ModelDir,
+        settings: &AnalysisSettings,
+    ) -> Result<FaceAnalyzer, ModelError> {
         Ok(FaceAnalyzer {
             detector: Detector::load(models, settings.detection.detector)?,
             encoder: FaceEncoder::load(models)?,
@@ -43,11 +46,17 @@ impl FaceAnalyzer {
 
     /// Detections only, largest first.
     pub fn detect(&self, image: &RgbImage, settings: &AnalysisSettings) -> Vec<Detection> {
-        self.detector.detect(image, &to_matrix(image), &settings.detection)
+        self.detector
+            .detect(image, &to_matrix(image), &settings.detection)
     }
 
     /// Every face in the photo, largest first. With `chips`, also each aligned 150×150 RGB chip.
-    pub fn analyze(&self, image: &RgbImage, settings: &AnalysisSettings, chips: bool) -> Vec<(Face, Option<Vec<u8>>)> {
+    pub fn analyze(
+        &self,
+        image: &RgbImage,
+        settings: &AnalysisSettings,
+        chips: bool,
+    ) -> Vec<(Face, Option<Vec<u8>>)> {
         let matrix = to_matrix(image);
         let detections = self.detector.detect(image, &matrix, &settings.detection);
         detections
@@ -128,9 +137,15 @@ mod tests {
         let close = BoundingBox::new(0, 0, 89, 89);
         assert_eq!(pick_subject(&[], MultiFacePolicy::Dominant), None);
         assert_eq!(pick_subject(&[close], MultiFacePolicy::Reject), Some(0));
-        assert_eq!(pick_subject(&[big, half], MultiFacePolicy::Dominant), Some(0));
+        assert_eq!(
+            pick_subject(&[big, half], MultiFacePolicy::Dominant),
+            Some(0)
+        );
         assert_eq!(pick_subject(&[big, close], MultiFacePolicy::Dominant), None);
-        assert_eq!(pick_subject(&[big, close], MultiFacePolicy::Largest), Some(0));
+        assert_eq!(
+            pick_subject(&[big, close], MultiFacePolicy::Largest),
+            Some(0)
+        );
         assert_eq!(pick_subject(&[big, half], MultiFacePolicy::Reject), None);
     }
 }

@@ -68,27 +68,45 @@ impl Detector {
             DetectorKind::Hog => None,
             DetectorKind::Cnn => {
                 let path = models.verified(ModelKind::CnnDetector)?;
-                Some(FaceDetectorCnn::open(&path).map_err(|message| ModelError::Load { path, message })?)
+                Some(
+                    FaceDetectorCnn::open(&path)
+                        .map_err(|message| ModelError::Load { path, message })?,
+                )
             }
         };
-        Ok(Detector { hog: HogDetector::new(), cnn })
+        Ok(Detector {
+            hog: HogDetector::new(),
+            cnn,
+        })
     }
 
     /// Detects faces on `image` (`matrix` is the same pixels in dlib's form).
-    pub fn detect(&self, image: &RgbImage, matrix: &ImageMatrix, settings: &DetectionSettings) -> Vec<Detection> {
+    pub fn detect(
+        &self,
+        image: &RgbImage,
+        matrix: &ImageMatrix,
+        settings: &DetectionSettings,
+    ) -> Vec<Detection> {
         let mut found = match settings.upsample {
             Upsample::Times(times) => self.run(matrix, settings.detector, times),
             Upsample::Auto => self.detect_adaptive(image, matrix, settings.detector),
         };
         for detection in &mut found {
-            detection.bbox = detection.bbox.clip_like_face_recognition(image.width, image.height);
+            detection.bbox = detection
+                .bbox
+                .clip_like_face_recognition(image.width, image.height);
         }
         found.retain(|d| d.bbox.width() > 1 && d.bbox.height() > 1);
         found.sort_by_key(|d| std::cmp::Reverse(d.bbox.area()));
         found
     }
 
-    fn detect_adaptive(&self, image: &RgbImage, matrix: &ImageMatrix, kind: DetectorKind) -> Vec<Detection> {
+    fn detect_adaptive(
+        &self,
+        image: &RgbImage,
+        matrix: &ImageMatrix,
+        kind: DetectorKind,
+    ) -> Vec<Detection> {
         let long_side = image.width.max(image.height);
         if long_side <= AUTO_SMALL_SIDE {
             return self.run(matrix, kind, 1);
@@ -100,7 +118,10 @@ impl Detector {
             let found: Vec<Detection> = self
                 .run(&small_matrix, kind, 0)
                 .into_iter()
-                .map(|d| Detection { bbox: d.bbox.scale_up(shrink), ..d })
+                .map(|d| Detection {
+                    bbox: d.bbox.scale_up(shrink),
+                    ..d
+                })
                 .collect();
             if !found.is_empty() {
                 return found;
@@ -118,12 +139,23 @@ impl Detector {
     fn run(&self, matrix: &ImageMatrix, kind: DetectorKind, upsample: u32) -> Vec<Detection> {
         match (kind, &self.cnn) {
             (DetectorKind::Cnn, Some(cnn)) => {
-                let input = if upsample > 0 { dlib_bridge::pyramid_up(matrix, upsample) } else { matrix.clone() };
+                let input = if upsample > 0 {
+                    dlib_bridge::pyramid_up(matrix, upsample)
+                } else {
+                    matrix.clone()
+                };
                 cnn.face_locations(&input)
                     .iter()
                     .map(|rect| {
-                        let rect = if upsample > 0 { dlib_bridge::rect_down(rect, upsample) } else { *rect };
-                        Detection { bbox: rect_to_box(&rect), score: 1.0 }
+                        let rect = if upsample > 0 {
+                            dlib_bridge::rect_down(rect, upsample)
+                        } else {
+                            *rect
+                        };
+                        Detection {
+                            bbox: rect_to_box(&rect),
+                            score: 1.0,
+                        }
                     })
                     .collect()
             }
@@ -131,18 +163,32 @@ impl Detector {
                 .hog
                 .detect(matrix, upsample)
                 .into_iter()
-                .map(|d| Detection { bbox: rect_to_box(&d.rect), score: d.score as f32 })
+                .map(|d| Detection {
+                    bbox: rect_to_box(&d.rect),
+                    score: d.score as f32,
+                })
                 .collect(),
         }
     }
 }
 
 fn rect_to_box(rect: &dlib_face_recognition::Rectangle) -> BoundingBox {
-    BoundingBox::new(rect.left as i32, rect.top as i32, rect.right as i32, rect.bottom as i32)
+    BoundingBox::new(
+        rect.left as i32,
+        rect.top as i32,
+        rect.right as i32,
+        rect.bottom as i32,
+    )
 }
 
 /// Copies RGB pixels into dlib's image type.
 pub fn to_matrix(image: &RgbImage) -> ImageMatrix {
     // SAFETY: `pixels` holds exactly width × height × 3 bytes (checked by `RgbImage::new`).
-    unsafe { ImageMatrix::new(image.width as usize, image.height as usize, image.pixels.as_ptr()) }
+    unsafe {
+        ImageMatrix::new(
+            image.width as usize,
+            image.height as usize,
+            image.pixels.as_ptr(),
+        )
+    }
 }

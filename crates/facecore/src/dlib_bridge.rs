@@ -41,7 +41,10 @@ impl HogDetector {
                 return dlib::get_frontal_face_detector();
             })
         };
-        HogDetector { inner, _not_sync: std::marker::PhantomData }
+        HogDetector {
+            inner,
+            _not_sync: std::marker::PhantomData,
+        }
     }
 
     /// Runs the detector on `image` upsampled `upsample` times (each time ×2), mapping boxes back
@@ -126,7 +129,12 @@ pub fn rect_down(rect: &Rectangle, levels: u32) -> Rectangle {
 
 /// The aligned face chip (RGB, `size`×`size`, row-major) that dlib's embedding network reads for
 /// these landmarks: `get_face_chip_details(shape, size, padding)` then `extract_image_chip`.
-pub fn face_chip(image: &ImageMatrix, landmarks: &FaceLandmarks, size: u32, padding: f64) -> Vec<u8> {
+pub fn face_chip(
+    image: &ImageMatrix,
+    landmarks: &FaceLandmarks,
+    size: u32,
+    padding: f64,
+) -> Vec<u8> {
     let mut out = vec![0u8; size as usize * size as usize * 3];
     let out_ptr = out.as_mut_ptr();
     unsafe {

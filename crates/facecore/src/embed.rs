@@ -61,10 +61,16 @@ impl FaceEncoder {
     pub fn load(models: &ModelDir) -> Result<FaceEncoder, ModelError> {
         let predictor_path = models.verified(ModelKind::Landmarks5)?;
         let network_path = models.verified(ModelKind::FaceEmbedding)?;
-        let predictor = LandmarkPredictor::open(&predictor_path)
-            .map_err(|message| ModelError::Load { path: predictor_path, message })?;
-        let network = FaceEncoderNetwork::open(&network_path)
-            .map_err(|message| ModelError::Load { path: network_path, message })?;
+        let predictor =
+            LandmarkPredictor::open(&predictor_path).map_err(|message| ModelError::Load {
+                path: predictor_path,
+                message,
+            })?;
+        let network =
+            FaceEncoderNetwork::open(&network_path).map_err(|message| ModelError::Load {
+                path: network_path,
+                message,
+            })?;
         Ok(FaceEncoder { predictor, network })
     }
 
@@ -83,9 +89,9 @@ impl FaceEncoder {
     /// perturbed chips (slower, slightly more robust), as face_recognition's `num_jitters`.
     pub fn embed(&self, image: &ImageMatrix, landmarks: &FaceLandmarks, jitter: u32) -> Embedding {
         let _guard = (jitter > 1).then(|| JITTER_LOCK.lock().unwrap_or_else(|e| e.into_inner()));
-        let encodings = self
-            .network
-            .get_face_encodings(image, std::slice::from_ref(landmarks), jitter);
+        let encodings =
+            self.network
+                .get_face_encodings(image, std::slice::from_ref(landmarks), jitter);
         let encoding = encodings.first().expect("one encoding per landmark set");
         let mut values = [0f32; EMBEDDING_DIM];
         for (value, &v) in values.iter_mut().zip(encoding.as_ref().iter()) {
@@ -99,7 +105,10 @@ impl FaceEncoder {
 pub fn landmark_points(landmarks: &FaceLandmarks) -> Landmarks5 {
     let mut points = [Point { x: 0, y: 0 }; 5];
     for (point, p) in points.iter_mut().zip(landmarks.iter()) {
-        *point = Point { x: p.x() as i32, y: p.y() as i32 };
+        *point = Point {
+            x: p.x() as i32,
+            y: p.y() as i32,
+        };
     }
     points
 }
@@ -122,7 +131,9 @@ mod tests {
         let (a, b) = (Embedding(a), Embedding(b));
         assert_eq!(a.distance(&b), 5.0);
         let mut c = [0f32; 128];
-        c.iter_mut().enumerate().for_each(|(i, v)| *v = (i as f32).sin() / 7.0);
+        c.iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v = (i as f32).sin() / 7.0);
         let c = Embedding(c);
         let bytes = rmp_serde::to_vec(&c).unwrap();
         let back: Embedding = rmp_serde::from_slice(&bytes).unwrap();

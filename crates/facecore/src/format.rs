@@ -74,6 +74,8 @@ pub struct ImageRecord {
 }
 
 /// Exactly one outcome per photo.
+// Most records are `Encoded`, so boxing the large variant would only add an allocation per photo.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -123,13 +125,19 @@ impl std::fmt::Display for Rejection {
         match self {
             Rejection::Unreadable { message } => write!(f, "unreadable: {message}"),
             Rejection::NoFace => write!(f, "no face found"),
-            Rejection::SeveralFaces { count } => write!(f, "{count} faces, none clearly the subject"),
+            Rejection::SeveralFaces { count } => {
+                write!(f, "{count} faces, none clearly the subject")
+            }
         }
     }
 }
 
 impl EncodingsFile {
-    pub fn new(producer: String, settings: EncodeSettings, images: Vec<ImageRecord>) -> EncodingsFile {
+    pub fn new(
+        producer: String,
+        settings: EncodeSettings,
+        images: Vec<ImageRecord>,
+    ) -> EncodingsFile {
         EncodingsFile {
             kind: ENCODINGS_KIND.to_string(),
             version: ENCODINGS_VERSION,
@@ -150,10 +158,12 @@ impl EncodingsFile {
 
     /// The encoded faces as `(person, embedding)` pairs.
     pub fn embeddings(&self) -> impl Iterator<Item = (&str, &Embedding)> {
-        self.images.iter().filter_map(|record| match &record.outcome {
-            Outcome::Encoded(face) => Some((record.person.as_str(), &face.embedding)),
-            Outcome::Rejected(_) => None,
-        })
+        self.images
+            .iter()
+            .filter_map(|record| match &record.outcome {
+                Outcome::Encoded(face) => Some((record.person.as_str(), &face.embedding)),
+                Outcome::Rejected(_) => None,
+            })
     }
 }
 
@@ -179,7 +189,10 @@ struct Header {
 
 /// Reads a file of `spec`'s kind, checking kind and version before decoding the rest.
 pub fn read_versioned<T: DeserializeOwned>(path: &Path, spec: &FileKind) -> Result<T, FormatError> {
-    let bytes = std::fs::read(path).map_err(|source| FormatError::Read { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| FormatError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let decode_error = |message: String| FormatError::Decode {
         path: path.to_path_buf(),
         expected: spec.kind,
@@ -216,7 +229,11 @@ pub fn read_versioned<T: DeserializeOwned>(path: &Path, spec: &FileKind) -> Resu
 
 /// Writes `value` as a MessagePack map, atomically: a temporary file in the same folder, flushed to
 /// disk, then renamed over `path`. A crash or Ctrl-C leaves the old file or the new one, never half.
-pub fn write_versioned<T: Serialize>(path: &Path, value: &T, spec: &FileKind) -> Result<(), FormatError> {
+pub fn write_versioned<T: Serialize>(
+    path: &Path,
+    value: &T,
+    spec: &FileKind,
+) -> Result<(), FormatError> {
     let bytes = rmp_serde::to_vec_named(value).map_err(|e| FormatError::Encode {
         kind: spec.kind,
         message: e.to_string(),
@@ -226,7 +243,10 @@ pub fn write_versioned<T: Serialize>(path: &Path, value: &T, spec: &FileKind) ->
 
 /// Replaces `path` with `bytes` atomically (temporary file in the same folder + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FormatError> {
-    let write_error = |source: std::io::Error| FormatError::Write { path: path.to_path_buf(), source };
+    let write_error = |source: std::io::Error| FormatError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -234,7 +254,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FormatError> {
     if !parent.is_dir() {
         return Err(write_error(std::io::Error::new(
             std::io::ErrorKind::NotFound,
-            format!("the folder {} does not exist; create it first", parent.display()),
+            format!(
+                "the folder {} does not exist; create it first",
+                parent.display()
+            ),
         )));
     }
     let mut temp = tempfile::Builder::new()
@@ -255,7 +278,10 @@ mod tests {
 
     fn sample() -> EncodingsFile {
         let mut embedding = [0f32; 128];
-        embedding.iter_mut().enumerate().for_each(|(i, v)| *v = i as f32 * 0.001 - 0.05);
+        embedding
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v = i as f32 * 0.001 - 0.05);
         EncodingsFile::new(
             "test".into(),
             EncodeSettings {
@@ -310,7 +336,10 @@ mod tests {
         file.version = ENCODINGS_VERSION + 1;
         write_versioned(&path, &file, &ENCODINGS).unwrap();
         let err = EncodingsFile::read(&path).unwrap_err().to_string();
-        assert!(err.contains("newer version") && err.contains("enc.msgpack"), "{err}");
+        assert!(
+            err.contains("newer version") && err.contains("enc.msgpack"),
+            "{err}"
+        );
 
         file.version = ENCODINGS_VERSION;
         file.kind = "facelabel-model".into();
@@ -328,6 +357,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing").join("enc.msgpack");
         let err = sample().write(&path).unwrap_err().to_string();
-        assert!(err.contains("does not exist") && err.contains("missing"), "{err}");
+        assert!(
+            err.contains("does not exist") && err.contains("missing"),
+            "{err}"
+        );
     }
 }

@@ -14,7 +14,12 @@ pub struct BoundingBox {
 
 impl BoundingBox {
     pub fn new(left: i32, top: i32, right: i32, bottom: i32) -> BoundingBox {
-        BoundingBox { left, top, right, bottom }
+        BoundingBox {
+            left,
+            top,
+            right,
+            bottom,
+        }
     }
 
     /// From face_recognition's `(top, right, bottom, left)` order.
@@ -64,7 +69,12 @@ impl BoundingBox {
     /// Maps a box found on an image shrunk `factor` times back to the full image.
     pub fn scale_up(&self, factor: u32) -> BoundingBox {
         let f = factor as i32;
-        BoundingBox::new(self.left * f, self.top * f, self.right * f + f - 1, self.bottom * f + f - 1)
+        BoundingBox::new(
+            self.left * f,
+            self.top * f,
+            self.right * f + f - 1,
+            self.bottom * f + f - 1,
+        )
     }
 }
 

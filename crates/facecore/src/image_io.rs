@@ -32,8 +32,16 @@ impl std::fmt::Debug for RgbImage {
 
 impl RgbImage {
     pub fn new(width: u32, height: u32, pixels: Vec<u8>) -> RgbImage {
-        assert_eq!(pixels.len(), width as usize * height as usize * 3, "RGB buffer size");
-        RgbImage { width, height, pixels }
+        assert_eq!(
+            pixels.len(),
+            width as usize * height as usize * 3,
+            "RGB buffer size"
+        );
+        RgbImage {
+            width,
+            height,
+            pixels,
+        }
     }
 
     /// A box-filtered copy `factor` times smaller in each direction (partial edge blocks are
@@ -140,24 +148,36 @@ pub fn sniff(bytes: &[u8]) -> Result<Sniffed, ImageError> {
 
 fn describe_non_image(bytes: &[u8]) -> ImageError {
     let head = &bytes[..bytes.len().min(512)];
-    let text = String::from_utf8_lossy(head).trim_start_matches('\u{feff}').trim_start().to_ascii_lowercase();
+    let text = String::from_utf8_lossy(head)
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .to_ascii_lowercase();
     if text.starts_with("<svg") || (text.starts_with("<?xml") && text.contains("<svg")) {
         return ImageError::Unsupported("SVG (a vector drawing); convert it to PNG or JPEG".into());
     }
-    let what = if text.starts_with("<!doctype html") || text.starts_with("<html") || text.contains("<head") {
+    let what = if text.starts_with("<!doctype html")
+        || text.starts_with("<html")
+        || text.contains("<head")
+    {
         "an HTML page (a web error page or a link saved instead of the image)".to_string()
     } else if text.starts_with("<?xml") || text.starts_with('<') {
         "XML or markup".to_string()
     } else if text.starts_with('{') || text.starts_with('[') {
         "JSON data".to_string()
-    } else if head.iter().all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
+    } else if head
+        .iter()
+        .all(|&b| b == b'\n' || b == b'\r' || b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80)
         && std::str::from_utf8(head).is_ok()
     {
         "plain text".to_string()
     } else {
         format!(
             "unrecognised binary data (starts with {})",
-            head.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+            head.iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         )
     };
     ImageError::NotAnImage(what)
@@ -196,8 +216,15 @@ fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> Result<DecodedImage, Im
     let header = decompressor.read_header(bytes).map_err(corrupt)?;
     check_size(header.width as u64, header.height as u64, options)?;
     let (width, height) = (header.width, header.height);
-    let cmyk = matches!(header.colorspace, turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK);
-    let format = if cmyk { turbojpeg::PixelFormat::CMYK } else { turbojpeg::PixelFormat::RGB };
+    let cmyk = matches!(
+        header.colorspace,
+        turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK
+    );
+    let format = if cmyk {
+        turbojpeg::PixelFormat::CMYK
+    } else {
+        turbojpeg::PixelFormat::RGB
+    };
     let channels = format.size();
     let mut out = turbojpeg::Image {
         pixels: vec![0u8; width * height * channels],
@@ -206,7 +233,9 @@ fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> Result<DecodedImage, Im
         height,
         format,
     };
-    decompressor.decompress(bytes, out.as_deref_mut()).map_err(corrupt)?;
+    decompressor
+        .decompress(bytes, out.as_deref_mut())
+        .map_err(corrupt)?;
     let pixels = if cmyk {
         cmyk_to_rgb(&out.pixels, has_adobe_marker(bytes))
     } else {
@@ -214,7 +243,9 @@ fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> Result<DecodedImage, Im
     };
     let image = RgbImage::new(width as u32, height as u32, pixels);
     let orientation = if options.apply_exif_orientation {
-        jpeg_exif_chunk(bytes).and_then(|chunk| Orientation::from_exif_chunk(chunk)).unwrap_or(Orientation::NoTransforms)
+        jpeg_exif_chunk(bytes)
+            .and_then(Orientation::from_exif_chunk)
+            .unwrap_or(Orientation::NoTransforms)
     } else {
         Orientation::NoTransforms
     };
@@ -228,7 +259,9 @@ fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> Result<DecodedImage, Im
 fn classify_jpeg_error(message: String) -> ImageError {
     let lower = message.to_ascii_lowercase();
     if lower.contains("premature end") || lower.contains("unexpected end") {
-        ImageError::Truncated { format: "JPEG".into() }
+        ImageError::Truncated {
+            format: "JPEG".into(),
+        }
     } else {
         ImageError::Corrupt {
             format: "JPEG".into(),
@@ -294,7 +327,11 @@ fn jpeg_segments(bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
     })
 }
 
-fn decode_other(bytes: &[u8], format: ImageFormat, options: &DecodeOptions) -> Result<DecodedImage, ImageError> {
+fn decode_other(
+    bytes: &[u8],
+    format: ImageFormat,
+    options: &DecodeOptions,
+) -> Result<DecodedImage, ImageError> {
     let name = format_name(format);
     let error = |e: image::ImageError| classify_image_error(name, e);
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
@@ -328,8 +365,15 @@ fn classify_image_error(format: &'static str, e: image::ImageError) -> ImageErro
     let message = e.to_string();
     let lower = message.to_ascii_lowercase();
     let eof = matches!(&e, image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof);
-    if eof || lower.contains("eof") || lower.contains("end of") || lower.contains("truncat") || lower.contains("no more data") {
-        ImageError::Truncated { format: format.into() }
+    if eof
+        || lower.contains("eof")
+        || lower.contains("end of")
+        || lower.contains("truncat")
+        || lower.contains("no more data")
+    {
+        ImageError::Truncated {
+            format: format.into(),
+        }
     } else if let image::ImageError::Limits(_) = e {
         ImageError::TooLarge {
             width: 0,
@@ -338,7 +382,10 @@ fn classify_image_error(format: &'static str, e: image::ImageError) -> ImageErro
             limit_megapixels: DEFAULT_MAX_MEGAPIXELS,
         }
     } else {
-        ImageError::Corrupt { format: format.into(), message }
+        ImageError::Corrupt {
+            format: format.into(),
+            message,
+        }
     }
 }
 
@@ -367,7 +414,8 @@ fn orient(image: RgbImage, orientation: Orientation) -> RgbImage {
     if orientation == Orientation::NoTransforms {
         return image;
     }
-    let buffer = image::RgbImage::from_raw(image.width, image.height, image.pixels).expect("buffer size checked");
+    let buffer = image::RgbImage::from_raw(image.width, image.height, image.pixels)
+        .expect("buffer size checked");
     let mut dynamic = image::DynamicImage::ImageRgb8(buffer);
     dynamic.apply_orientation(orientation);
     let rgb = dynamic.into_rgb8();
@@ -387,23 +435,45 @@ mod tests {
 
     #[test]
     fn empty_and_text_are_explained() {
-        assert_eq!(decode_bytes(b"", &DecodeOptions::default()).unwrap_err(), ImageError::Empty);
-        let html = decode_bytes(b"<!DOCTYPE html><html><body>403</body></html>", &DecodeOptions::default());
-        assert!(matches!(html, Err(ImageError::NotAnImage(ref what)) if what.contains("HTML")), "{html:?}");
+        assert_eq!(
+            decode_bytes(b"", &DecodeOptions::default()).unwrap_err(),
+            ImageError::Empty
+        );
+        let html = decode_bytes(
+            b"<!DOCTYPE html><html><body>403</body></html>",
+            &DecodeOptions::default(),
+        );
+        assert!(
+            matches!(html, Err(ImageError::NotAnImage(ref what)) if what.contains("HTML")),
+            "{html:?}"
+        );
         let text = decode_bytes(b"hello, this is not a photo\n", &DecodeOptions::default());
-        assert!(matches!(text, Err(ImageError::NotAnImage(ref what)) if what == "plain text"), "{text:?}");
+        assert!(
+            matches!(text, Err(ImageError::NotAnImage(ref what)) if what == "plain text"),
+            "{text:?}"
+        );
     }
 
     #[test]
     fn png_with_alpha_and_16_bit_gray_become_rgb() {
-        let rgba = image::RgbaImage::from_fn(5, 4, |x, y| image::Rgba([x as u8 * 10, y as u8 * 20, 7, 0]));
+        let rgba =
+            image::RgbaImage::from_fn(5, 4, |x, y| image::Rgba([x as u8 * 10, y as u8 * 20, 7, 0]));
         let decoded = decode_bytes(&png_bytes(rgba.into()), &DecodeOptions::default()).unwrap();
-        assert_eq!((decoded.image.width, decoded.image.height, decoded.format), (5, 4, "PNG"));
+        assert_eq!(
+            (decoded.image.width, decoded.image.height, decoded.format),
+            (5, 4, "PNG")
+        );
         // Alpha is dropped, not composited (PIL's convert("RGB") does the same).
         assert_eq!(&decoded.image.pixels[3 * 6..3 * 6 + 3], &[10, 20, 7]);
 
-        let gray16 = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(3, 2, |x, _| image::Luma([x as u16 * 30000]));
-        let decoded = decode_bytes(&png_bytes(image::DynamicImage::ImageLuma16(gray16)), &DecodeOptions::default()).unwrap();
+        let gray16 = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(3, 2, |x, _| {
+            image::Luma([x as u16 * 30000])
+        });
+        let decoded = decode_bytes(
+            &png_bytes(image::DynamicImage::ImageLuma16(gray16)),
+            &DecodeOptions::default(),
+        )
+        .unwrap();
         let px = &decoded.image.pixels[3..6];
         assert_eq!(px[0], px[1]);
         assert_eq!(px[0], (30000u32 * 255 / 65535 + 1) as u8);
@@ -413,15 +483,29 @@ mod tests {
     fn decompression_bomb_is_refused_before_decoding() {
         let big = image::GrayImage::new(3000, 3000);
         let bytes = png_bytes(big.into());
-        let options = DecodeOptions { max_megapixels: 8, ..Default::default() };
+        let options = DecodeOptions {
+            max_megapixels: 8,
+            ..Default::default()
+        };
         let err = decode_bytes(&bytes, &options).unwrap_err();
-        assert!(matches!(err, ImageError::TooLarge { width: 3000, height: 3000, .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                ImageError::TooLarge {
+                    width: 3000,
+                    height: 3000,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("limit of 8"), "{err}");
     }
 
     #[test]
     fn truncated_png_is_reported_as_truncated() {
-        let img = image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8, y as u8, (x * y) as u8]));
+        let img =
+            image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8, y as u8, (x * y) as u8]));
         let bytes = png_bytes(img.into());
         let err = decode_bytes(&bytes[..bytes.len() / 2], &DecodeOptions::default()).unwrap_err();
         assert!(matches!(err, ImageError::Truncated { .. }), "{err:?}");
@@ -429,7 +513,13 @@ mod tests {
 
     #[test]
     fn shrink_averages_blocks() {
-        let image = RgbImage::new(3, 2, vec![0, 0, 0, 10, 10, 10, 100, 100, 100, 20, 20, 20, 30, 30, 30, 200, 200, 200]);
+        let image = RgbImage::new(
+            3,
+            2,
+            vec![
+                0, 0, 0, 10, 10, 10, 100, 100, 100, 20, 20, 20, 30, 30, 30, 200, 200, 200,
+            ],
+        );
         let small = image.shrink(2);
         assert_eq!((small.width, small.height), (2, 1));
         assert_eq!(&small.pixels[..3], &[15, 15, 15]);
@@ -439,7 +529,10 @@ mod tests {
     #[test]
     fn cmyk_inverted_white_and_black() {
         // Adobe-inverted CMYK: 255 means no ink.
-        assert_eq!(cmyk_to_rgb(&[255, 255, 255, 255], true), vec![255, 255, 255]);
+        assert_eq!(
+            cmyk_to_rgb(&[255, 255, 255, 255], true),
+            vec![255, 255, 255]
+        );
         assert_eq!(cmyk_to_rgb(&[255, 255, 255, 0], true), vec![0, 0, 0]);
         assert_eq!(cmyk_to_rgb(&[0, 255, 255, 0], false), vec![255, 0, 0]);
     }

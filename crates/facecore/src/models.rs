@@ -81,7 +81,11 @@ impl ModelDir {
     pub fn locate(cli_dir: Option<&Path>) -> ModelDir {
         let dir = cli_dir
             .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os(MODELS_DIR_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| {
+                std::env::var_os(MODELS_DIR_ENV)
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
             .unwrap_or_else(|| PathBuf::from(DEFAULT_MODELS_DIR));
         ModelDir { dir }
     }
@@ -100,11 +104,18 @@ impl ModelDir {
         static VERIFIED: OnceLock<Mutex<HashMap<PathBuf, ()>>> = OnceLock::new();
         let cache = VERIFIED.get_or_init(Default::default);
         let key = path.canonicalize().unwrap_or_else(|_| path.clone());
-        if cache.lock().expect("model cache poisoned").contains_key(&key) {
+        if cache
+            .lock()
+            .expect("model cache poisoned")
+            .contains_key(&key)
+        {
             return Ok(path);
         }
         if !path.is_file() {
-            return Err(ModelError::Missing { path, hint: FETCH_HINT });
+            return Err(ModelError::Missing {
+                path,
+                hint: FETCH_HINT,
+            });
         }
         let actual = sha256_file(&path).map_err(|source| ModelError::Unreadable {
             path: path.clone(),
@@ -145,10 +156,12 @@ pub fn sha256_bytes(bytes: &[u8]) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 #[cfg(test)]
@@ -164,20 +177,34 @@ mod tests {
     #[test]
     fn missing_model_names_file_and_fetch_command() {
         let dir = tempfile::tempdir().unwrap();
-        let err = ModelDir::new(dir.path()).verified(ModelKind::Landmarks5).unwrap_err();
+        let err = ModelDir::new(dir.path())
+            .verified(ModelKind::Landmarks5)
+            .unwrap_err();
         let message = err.to_string();
-        assert!(message.contains("shape_predictor_5_face_landmarks.dat"), "{message}");
+        assert!(
+            message.contains("shape_predictor_5_face_landmarks.dat"),
+            "{message}"
+        );
         assert!(message.contains("make models"), "{message}");
     }
 
     #[test]
     fn corrupt_model_is_refused_with_both_hashes() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(ModelKind::FaceEmbedding.file_name()), b"truncated").unwrap();
-        let err = ModelDir::new(dir.path()).verified(ModelKind::FaceEmbedding).unwrap_err();
+        std::fs::write(
+            dir.path().join(ModelKind::FaceEmbedding.file_name()),
+            b"truncated",
+        )
+        .unwrap();
+        let err = ModelDir::new(dir.path())
+            .verified(ModelKind::FaceEmbedding)
+            .unwrap_err();
         let message = err.to_string();
         assert!(message.contains("corrupt"), "{message}");
-        assert!(message.contains(ModelKind::FaceEmbedding.sha256()), "{message}");
+        assert!(
+            message.contains(ModelKind::FaceEmbedding.sha256()),
+            "{message}"
+        );
         assert!(message.contains(&sha256_bytes(b"truncated")), "{message}");
     }
 

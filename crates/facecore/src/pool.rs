@@ -14,7 +14,9 @@ extern "C" {
 
 /// Number of worker threads to use when the user does not say: one per core.
 pub fn default_threads() -> usize {
-    thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// Runs `work` over `jobs` on `threads` threads. Each thread first builds its state with `init`
@@ -81,7 +83,7 @@ mod tests {
 
     #[test]
     fn every_job_runs_once_with_per_thread_state() {
-        let mut seen = vec![0u32; 50];
+        let mut seen = [0u32; 50];
         run_pool(
             3,
             (0..50u32).collect(),
@@ -101,7 +103,13 @@ mod tests {
 
     #[test]
     fn init_error_is_returned() {
-        let result = run_pool(2, vec![1, 2, 3], || Err::<(), _>("no models"), |_, j: i32| j, |_, _| {});
+        let result = run_pool(
+            2,
+            vec![1, 2, 3],
+            || Err::<(), _>("no models"),
+            |_, j: i32| j,
+            |_, _| {},
+        );
         assert_eq!(result, Err("no models"));
     }
 }

@@ -2,7 +2,10 @@
 //! Run with `make test-shared` (these tests are `#[ignore]`d in the first tier only because the
 //! shared folder is not part of a fresh clone; CI runs them).
 
-use facecore::{AnalysisSettings, BoundingBox, DecodeOptions, DetectionSettings, FaceAnalyzer, ModelDir, Upsample};
+use facecore::{
+    AnalysisSettings, BoundingBox, DecodeOptions, DetectionSettings, FaceAnalyzer, ModelDir,
+    Upsample,
+};
 
 fn reference() -> serde_json::Value {
     let path = testdata::shared_dir().join("fixtures/face_recognition_reference.json");
@@ -10,7 +13,12 @@ fn reference() -> serde_json::Value {
 }
 
 fn css_box(value: &serde_json::Value) -> BoundingBox {
-    let v: Vec<i32> = value.as_array().unwrap().iter().map(|x| x.as_i64().unwrap() as i32).collect();
+    let v: Vec<i32> = value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap() as i32)
+        .collect();
     BoundingBox::from_css([v[0], v[1], v[2], v[3]])
 }
 
@@ -18,39 +26,71 @@ fn css_box(value: &serde_json::Value) -> BoundingBox {
 #[ignore = "needs ../shared; run with `make test-shared`"]
 fn boxes_and_embeddings_match_face_recognition() {
     let settings = AnalysisSettings {
-        detection: DetectionSettings { upsample: Upsample::Times(1), ..Default::default() },
+        detection: DetectionSettings {
+            upsample: Upsample::Times(1),
+            ..Default::default()
+        },
         jitter: 1,
     };
     let analyzer = FaceAnalyzer::load(&ModelDir::new(testdata::models_dir()), &settings).unwrap();
     // face_recognition's pixels: PIL, no EXIF rotation.
-    let options = DecodeOptions { apply_exif_orientation: false, ..Default::default() };
+    let options = DecodeOptions {
+        apply_exif_orientation: false,
+        ..Default::default()
+    };
     let reference = reference();
     let images = reference["images"].as_object().unwrap();
-    assert!(images.len() >= 20, "reference lists {} images", images.len());
+    assert!(
+        images.len() >= 20,
+        "reference lists {} images",
+        images.len()
+    );
     let mut checked_faces = 0;
     let mut worst_component = 0f32;
     for (relative, expected) in images {
         let path = testdata::shared_data().join(relative);
-        let decoded = facecore::decode_file(&path, &options).unwrap_or_else(|e| panic!("{relative}: {e}"));
+        let decoded =
+            facecore::decode_file(&path, &options).unwrap_or_else(|e| panic!("{relative}: {e}"));
         assert_eq!(
             (decoded.image.width as u64, decoded.image.height as u64),
-            (expected["width"].as_u64().unwrap(), expected["height"].as_u64().unwrap()),
+            (
+                expected["width"].as_u64().unwrap(),
+                expected["height"].as_u64().unwrap()
+            ),
             "{relative}: size"
         );
         let found = analyzer.detect(&decoded.image, &settings);
         let faces = expected["faces"].as_array().unwrap();
-        assert_eq!(found.len(), faces.len(), "{relative}: number of faces, found {found:?}");
+        assert_eq!(
+            found.len(),
+            faces.len(),
+            "{relative}: number of faces, found {found:?}"
+        );
         for face in faces {
             let reference_box = css_box(&face["box"]);
-            let best = found.iter().map(|d| d.bbox.iou(&reference_box)).fold(0.0, f64::max);
-            assert!(best >= 0.9, "{relative}: best IoU {best:.3} with {reference_box:?} in {found:?}");
+            let best = found
+                .iter()
+                .map(|d| d.bbox.iou(&reference_box))
+                .fold(0.0, f64::max);
+            assert!(
+                best >= 0.9,
+                "{relative}: best IoU {best:.3} with {reference_box:?} in {found:?}"
+            );
             let ours = &analyzer.encode_boxes(&decoded.image, &[reference_box], 1)[0].embedding;
-            let theirs: Vec<f32> = face["embedding"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect();
+            let theirs: Vec<f32> = face["embedding"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect();
             assert_eq!(theirs.len(), 128);
             for (i, (a, b)) in ours.0.iter().zip(&theirs).enumerate() {
                 let diff = (a - b).abs();
                 worst_component = worst_component.max(diff);
-                assert!(diff <= 1e-4, "{relative}: component {i} differs by {diff} ({a} vs {b})");
+                assert!(
+                    diff <= 1e-4,
+                    "{relative}: component {i} differs by {diff} ({a} vs {b})"
+                );
             }
             checked_faces += 1;
         }

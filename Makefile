@@ -1,0 +1,50 @@
+# The face-labelling pipeline. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO      ?= cargo
+MODELS_DIR ?= $(or $(FACE_MODELS_DIR),models)
+DATA       ?= data
+ENCODINGS  ?= encodings.msgpack
+SHARED     ?= $(or $(FACELABEL_SHARED),$(abspath ../shared))
+BIN        := target/release
+
+export FACE_MODELS_DIR := $(abspath $(MODELS_DIR))
+export FACELABEL_SHARED := $(SHARED)
+
+.PHONY: help deps models fixtures build test test-shared lint encode bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: ## Install the system packages (apt-get; needs root or sudo)
+	scripts/install-deps.sh
+
+models: ## Fetch and verify dlib's model files into $(MODELS_DIR)/
+	scripts/fetch-models.sh "$(MODELS_DIR)"
+
+fixtures: ## Fetch the real test photos (PyPI's face_recognition 1.3.0 sdist)
+	scripts/fetch-test-fixtures.sh
+
+build: ## Build every stage (release)
+	$(CARGO) build --release --workspace
+
+test: models fixtures ## Run the tests (needs the package registries only)
+	$(CARGO) test --release --workspace
+
+test-shared: models ## Run the second tier of tests, on the datasets in $(SHARED)/data
+	@test -d "$(SHARED)/data" || { echo "error: $(SHARED)/data not found; set SHARED=/path/to/shared" >&2; exit 1; }
+	$(CARGO) test --release --workspace -- --ignored
+
+lint: ## Check formatting and clippy lints
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+encode: models build ## Encode the faces in $(DATA)/<person>/ into $(ENCODINGS)
+	$(BIN)/encoder -d "$(DATA)" -f "$(ENCODINGS)"
+
+bench: models build ## Print the encoder's speed (images/s) and face yield on the shared photos
+	scripts/bench-encoder.sh "$(SHARED)/data"
+
+clean: ## Remove build outputs (never your data or models)
+	$(CARGO) clean

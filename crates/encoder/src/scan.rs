@@ -1,0 +1,121 @@
+//! Finding the photos: `data/<person>/**/<file>`, the folder name being the label, verbatim.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use walkdir::WalkDir;
+
+/// A file to encode.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    pub person: String,
+    pub path: PathBuf,
+    /// Relative to the data folder, `/`-separated (the key stored in the output).
+    pub relative: String,
+}
+
+/// What was found under the data folder.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub photos: Vec<Photo>,
+    /// Person folders with no candidate file.
+    pub empty_people: Vec<String>,
+    /// Files directly in the data folder (not in a person folder), ignored.
+    pub loose_files: Vec<PathBuf>,
+}
+
+/// Files that are pipeline metadata or notes, not photos, even inside a person folder.
+const NOT_PHOTOS: &[&str] = &["msgpack", "json", "txt", "md", "csv", "tmp", "part"];
+
+fn is_hidden(name: &str) -> bool {
+    name.starts_with('.')
+}
+
+/// Walks `data_dir`. Every non-hidden file in a person folder is a candidate, whatever its extension:
+/// the decoder decides by content, and what it cannot read is reported, not skipped silently.
+pub fn scan(data_dir: &Path) -> Result<Scan> {
+    if !data_dir.is_dir() {
+        bail!(
+            "data folder {} does not exist; put each person's photos in {}/<person>/ (see data/README.md)",
+            data_dir.display(),
+            data_dir.display()
+        );
+    }
+    let mut scan = Scan::default();
+    let mut people: Vec<_> = std::fs::read_dir(data_dir)
+        .with_context(|| format!("cannot list {}", data_dir.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot list {}", data_dir.display()))?;
+    people.sort_by_key(|entry| entry.file_name());
+    for entry in people {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_hidden(&name) {
+            continue;
+        }
+        let path = entry.path();
+        if !path.is_dir() {
+            if !is_note(&path) {
+                scan.loose_files.push(path);
+            }
+            continue;
+        }
+        let before = scan.photos.len();
+        let walker = WalkDir::new(&path)
+            .min_depth(1)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| !is_hidden(&e.file_name().to_string_lossy()));
+        for entry in walker {
+            let file = match entry {
+                Ok(file) if file.file_type().is_file() => file.into_path(),
+                Ok(_) => continue,
+                // A broken link or a file that vanished: keep it, so it is reported as unreadable.
+                Err(error)
+                    if error
+                        .io_error()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+                {
+                    match error.path() {
+                        Some(path) => path.to_path_buf(),
+                        None => continue,
+                    }
+                }
+                Err(error) => {
+                    return Err(error).with_context(|| format!("cannot list {}", path.display()))
+                }
+            };
+            if is_note(&file) {
+                continue;
+            }
+            let relative = file
+                .strip_prefix(data_dir)
+                .expect("walked under data_dir")
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            scan.photos.push(Photo {
+                person: name.clone(),
+                path: file,
+                relative,
+            });
+        }
+        if scan.photos.len() == before {
+            scan.empty_people.push(name);
+        }
+    }
+    Ok(scan)
+}
+
+fn is_note(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.starts_with("readme")
+        || path
+            .extension()
+            .map(|e| NOT_PHOTOS.contains(&e.to_string_lossy().to_ascii_lowercase().as_str()))
+            .unwrap_or(false)
+}

@@ -1,0 +1,81 @@
+//! The table printed at the end: per person, photos seen, encoded, and rejected by reason.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use facecore::{ImageRecord, Outcome};
+
+#[derive(Default, Clone, Copy)]
+struct Row {
+    seen: usize,
+    encoded: usize,
+    reused: usize,
+    unreadable: usize,
+    no_face: usize,
+    several_faces: usize,
+}
+
+/// Renders the summary; `reused` tells which records came from the previous run unchanged.
+pub fn render(records: &[ImageRecord], reused: &[bool]) -> String {
+    let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
+    for (record, &was_reused) in records.iter().zip(reused) {
+        let row = rows.entry(record.person.as_str()).or_default();
+        row.seen += 1;
+        row.reused += was_reused as usize;
+        match &record.outcome {
+            Outcome::Encoded(_) => row.encoded += 1,
+            Outcome::Rejected(rejection) => match rejection.reason() {
+                "unreadable" => row.unreadable += 1,
+                "no_face" => row.no_face += 1,
+                _ => row.several_faces += 1,
+            },
+        }
+    }
+    let width = rows
+        .keys()
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let mut out = String::new();
+    let header = [
+        "photos",
+        "encoded",
+        "reused",
+        "unreadable",
+        "no face",
+        "several",
+    ];
+    let _ = write!(out, "{:<width$}", "person");
+    for h in header {
+        let _ = write!(out, "  {h:>10}");
+    }
+    out.push('\n');
+    let mut total = Row::default();
+    let line = |out: &mut String, name: &str, row: &Row| {
+        let pad = width - name.chars().count();
+        let _ = write!(out, "{name}{}", " ".repeat(pad));
+        for n in [
+            row.seen,
+            row.encoded,
+            row.reused,
+            row.unreadable,
+            row.no_face,
+            row.several_faces,
+        ] {
+            let _ = write!(out, "  {n:>10}");
+        }
+        out.push('\n');
+    };
+    for (name, row) in &rows {
+        line(&mut out, name, row);
+        total.seen += row.seen;
+        total.encoded += row.encoded;
+        total.reused += row.reused;
+        total.unreadable += row.unreadable;
+        total.no_face += row.no_face;
+        total.several_faces += row.several_faces;
+    }
+    line(&mut out, "total", &total);
+    out
+}
