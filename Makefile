@@ -6,13 +6,15 @@ CARGO      ?= cargo
 MODELS_DIR ?= $(or $(FACE_MODELS_DIR),models)
 DATA       ?= data
 ENCODINGS  ?= encodings.msgpack
+MODEL      ?= model.msgpack
+REPORT     ?= report.json
 SHARED     ?= $(or $(FACELABEL_SHARED),$(abspath ../shared))
 BIN        := target/release
 
 export FACE_MODELS_DIR := $(abspath $(MODELS_DIR))
 export FACELABEL_SHARED := $(SHARED)
 
-.PHONY: help deps models fixtures build test test-shared lint encode bench clean
+.PHONY: help deps models fixtures build test test-shared lint encode train bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,8 +45,13 @@ lint: ## Check formatting and clippy lints
 encode: models build ## Encode the faces in $(DATA)/<person>/ into $(ENCODINGS)
 	$(BIN)/encoder -d "$(DATA)" -f "$(ENCODINGS)"
 
-bench: models build ## Print the encoder's speed (images/s) and face yield on the shared photos
+train: build ## Train the classifier on $(ENCODINGS) into $(MODEL) (+ $(REPORT))
+	@test -f "$(ENCODINGS)" || { echo "error: $(ENCODINGS) not found; run make encode first" >&2; exit 1; }
+	$(BIN)/svm-trainer -i "$(ENCODINGS)" -o "$(MODEL)" --report "$(REPORT)"
+
+bench: models build ## Print speed and accuracy figures (encoder, trainer) on the shared data
 	scripts/bench-encoder.sh "$(SHARED)/data"
+	$(CARGO) run --release -q -p svm-fit --example bench -- "$(SHARED)/data/seed/seed_embeddings.csv"
 
 clean: ## Remove build outputs (never your data or models)
 	$(CARGO) clean

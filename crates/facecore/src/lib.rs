@@ -7,6 +7,7 @@
 //! - [`analyze`]: all of the above for one photo, with the models one worker thread owns.
 //! - [`pool`]: a worker pool where each thread owns its models.
 //! - [`format`]: the versioned MessagePack files the stages exchange.
+//! - [`classify`]: the trained classifier's file and inference, with the `Unknown` rule.
 //! - [`geometry`], [`error`].
 #![recursion_limit = "1024"]
 
@@ -14,6 +15,7 @@
 extern crate cpp;
 
 pub mod analyze;
+pub mod classify;
 pub mod detect;
 mod dlib_bridge;
 pub mod embed;
@@ -25,6 +27,7 @@ pub mod models;
 pub mod pool;
 
 pub use analyze::{pick_subject, AnalysisSettings, Face, FaceAnalyzer, MultiFacePolicy};
+pub use classify::{ClassifierFile, Decision, Prediction};
 pub use detect::{Detection, DetectionSettings, DetectorKind, Upsample};
 pub use embed::{Embedding, EMBEDDING_DIM};
 pub use error::{Error, FormatError, ImageError, ModelError};
