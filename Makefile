@@ -47,7 +47,7 @@ encode: models build ## Encode the faces in $(DATA)/<person>/ into $(ENCODINGS)
 
 train: build ## Train the classifier on $(ENCODINGS) into $(MODEL) (+ $(REPORT))
 	@test -f "$(ENCODINGS)" || { echo "error: $(ENCODINGS) not found; run make encode first" >&2; exit 1; }
-	$(BIN)/svm-trainer -i "$(ENCODINGS)" -o "$(MODEL)" --report "$(REPORT)"
+	$(BIN)/svm-trainer -i "$(ENCODINGS)" -o "$(MODEL)" --report "$(REPORT)" --plot confusion.png
 
 bench: models build ## Print speed and accuracy figures (encoder, trainer) on the shared data
 	scripts/bench-encoder.sh "$(SHARED)/data"

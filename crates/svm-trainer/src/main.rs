@@ -1,6 +1,7 @@
 //! `svm-trainer`: learns to tell the people apart from their face embeddings.
 
 mod input;
+mod plot;
 mod report;
 
 use std::path::PathBuf;
@@ -69,6 +70,10 @@ struct Args {
     /// Also write the report as JSON.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+
+    /// Also draw the confusion matrix (who gets taken for whom) as a PNG.
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
 
     /// Skip the cross-validated report (faster on big datasets).
     #[arg(long)]
@@ -175,6 +180,10 @@ fn run(args: Args) -> Result<()> {
         fit_seconds,
         cross_validation: cv_report,
     };
+    // The plot first: if it cannot be drawn, nothing is written and the error says why.
+    if let Some(path) = &args.plot {
+        plot::confusion_png(&report, path)?;
+    }
     model.write(&args.output)?;
     if let Some(path) = &args.report {
         let json = serde_json::to_vec_pretty(&report).context("encoding the report")?;
@@ -185,6 +194,9 @@ fn run(args: Args) -> Result<()> {
         println!("\nfit in {fit_seconds:.3} s → {}", args.output.display());
         if let Some(path) = &args.report {
             println!("report → {}", path.display());
+        }
+        if let Some(path) = &args.plot {
+            println!("confusion matrix → {}", path.display());
         }
     }
     Ok(())

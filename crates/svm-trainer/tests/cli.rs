@@ -236,3 +236,60 @@ fn model_of_a_newer_version_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn confusion_plot_is_a_readable_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("e.csv");
+    let plot = dir.path().join("confusion.png");
+    let mut rows = blob_rows(8);
+    // Hangul names must be drawable too.
+    rows.iter_mut()
+        .take(8)
+        .for_each(|row| row.0 = "모모".to_string());
+    write_csv(&csv, &rows);
+    let out = run_ok(
+        trainer()
+            .arg("-i")
+            .arg(&csv)
+            .arg("-o")
+            .arg(dir.path().join("m.msgpack"))
+            .arg("--plot")
+            .arg(&plot),
+    );
+    assert!(out.contains("confusion matrix →"), "{out}");
+    let image = facecore::decode_file(&plot, &Default::default())
+        .unwrap()
+        .image;
+    assert!(image.width > 200 && image.height > 200, "{:?}", image);
+    // The diagonal cells are green (correct predictions), so some pixel is clearly green.
+    let green = image
+        .pixels
+        .chunks_exact(3)
+        .any(|p| p[1] as i32 - p[0] as i32 > 60 && p[1] as i32 - p[2] as i32 > 60);
+    assert!(green, "no green diagonal cell");
+    // Text was drawn: there are dark pixels.
+    assert!(
+        image
+            .pixels
+            .chunks_exact(3)
+            .filter(|p| p[0] < 60 && p[1] < 60 && p[2] < 60)
+            .count()
+            > 100
+    );
+
+    // Without cross-validation there is nothing to plot: a clear error, not an empty picture.
+    let mut few = blob_rows(6);
+    few.truncate(7);
+    write_csv(&csv, &few);
+    let err = run_err(
+        trainer()
+            .arg("-i")
+            .arg(&csv)
+            .arg("-o")
+            .arg(dir.path().join("m2.msgpack"))
+            .arg("--plot")
+            .arg(dir.path().join("x.png")),
+    );
+    assert!(err.contains("no confusion matrix"), "{err}");
+}

@@ -18,6 +18,8 @@ fn seed_embeddings_reach_scikit_learns_accuracy() {
         .arg(&model_path)
         .arg("--report")
         .arg(&report_path)
+        .arg("--plot")
+        .arg(dir.path().join("confusion.png"))
         .output()
         .unwrap();
     assert!(
@@ -41,6 +43,11 @@ fn seed_embeddings_reach_scikit_learns_accuracy() {
     assert_eq!(confusion.iter().flatten().sum::<u64>(), 696);
     assert!(cv["coverage_at_threshold"].as_f64().unwrap() > 0.5);
     assert!(cv["accuracy_at_threshold"].as_f64().unwrap() >= accuracy);
+
+    let plot = facecore::decode_file(&dir.path().join("confusion.png"), &Default::default())
+        .unwrap()
+        .image;
+    assert!(plot.width > 600 && plot.height > 600, "9×9 cells: {plot:?}");
 
     let model = ClassifierFile::read(&model_path).unwrap();
     assert!(matches!(model.method, Method::Svm(_)));
