@@ -7,6 +7,8 @@ MODELS_DIR ?= $(or $(FACE_MODELS_DIR),models)
 DATA       ?= data
 ENCODINGS  ?= encodings.msgpack
 MODEL      ?= model.msgpack
+VIDEO      ?= data/video/input.mp4
+LABELED    ?= labeled.mp4
 REPORT     ?= report.json
 SHARED     ?= $(or $(FACELABEL_SHARED),$(abspath ../shared))
 BIN        := target/release
@@ -14,7 +16,7 @@ BIN        := target/release
 export FACE_MODELS_DIR := $(abspath $(MODELS_DIR))
 export FACELABEL_SHARED := $(SHARED)
 
-.PHONY: help deps models fixtures build test test-shared lint encode train bench clean
+.PHONY: help deps models fixtures build test test-shared lint encode train label bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,8 +51,14 @@ train: build ## Train the classifier on $(ENCODINGS) into $(MODEL) (+ $(REPORT))
 	@test -f "$(ENCODINGS)" || { echo "error: $(ENCODINGS) not found; run make encode first" >&2; exit 1; }
 	$(BIN)/svm-trainer -i "$(ENCODINGS)" -o "$(MODEL)" --report "$(REPORT)" --plot confusion.png
 
+label: build ## Label $(VIDEO) with $(MODEL) into $(LABELED) (+ report/)
+	@test -f "$(VIDEO)" || { echo "error: $(VIDEO) not found; put your video there or pass VIDEO=path" >&2; exit 1; }
+	@test -f "$(MODEL)" || { echo "error: $(MODEL) not found; run make train first" >&2; exit 1; }
+	$(BIN)/video-labeler -i "$(VIDEO)" -o "$(LABELED)" -m "$(MODEL)" --labels labels.msgpack --report-dir report
+
 bench: models build ## Print speed and accuracy figures (encoder, trainer) on the shared data
 	scripts/bench-encoder.sh "$(SHARED)/data"
+	scripts/bench-labeler.sh "$(SHARED)/data"
 	$(CARGO) run --release -q -p svm-fit --example bench -- "$(SHARED)/data/seed/seed_embeddings.csv"
 
 clean: ## Remove build outputs (never your data or models)

@@ -7,6 +7,7 @@
 //! - [`analyze`]: all of the above for one photo, with the models one worker thread owns.
 //! - [`pool`]: a worker pool where each thread owns its models.
 //! - [`format`]: the versioned MessagePack files the stages exchange.
+//! - [`labels`]: the per-frame labels the video labeler writes.
 //! - [`classify`]: the trained classifier's file and inference, with the `Unknown` rule.
 //! - [`geometry`], [`error`].
 #![recursion_limit = "1024"]
@@ -23,6 +24,7 @@ pub mod error;
 pub mod format;
 pub mod geometry;
 pub mod image_io;
+pub mod labels;
 pub mod models;
 pub mod pool;
 

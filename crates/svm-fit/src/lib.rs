@@ -384,9 +384,12 @@ fn vote(models: &[((usize, usize), Option<LinearModel>)], k: usize, x: &[f64]) -
     votes.iter().position(|&v| v == max).expect("max exists")
 }
 
+/// Same-person distances needed before the gate is measured from the data rather than dlib's 0.6.
+pub const MIN_DISTANCES_FOR_GATE: usize = 20;
+
 /// The distance gate: the 99th percentile of each training face's distance to the nearest other
 /// photo of the same person (plus 0.05), capped at dlib's 0.6. Taken from the data because look-alike
-/// groups break the 0.6 rule; 0.6 when there are too few repeated photos to measure.
+/// groups break the 0.6 rule; 0.6 when there are too few repeated photos to measure (few-shot).
 pub fn unknown_distance(dataset: &Dataset) -> f32 {
     let mut nearest_same: Vec<f32> = (0..dataset.len())
         .into_par_iter()
@@ -403,7 +406,7 @@ pub fn unknown_distance(dataset: &Dataset) -> f32 {
         })
         .filter(|d| d.is_finite())
         .collect();
-    if nearest_same.len() < 10 {
+    if nearest_same.len() < MIN_DISTANCES_FOR_GATE {
         return DLIB_SAME_PERSON_DISTANCE;
     }
     nearest_same.sort_by(f32::total_cmp);

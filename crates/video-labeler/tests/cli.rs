@@ -1,0 +1,347 @@
+//! `video-labeler` end to end on a real-face video assembled with ffmpeg from face_recognition's
+//! test photos (an unseen photo of Obama, then Biden, with a cut between), and on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use facecore::labels::LabelsFile;
+
+fn fixture(name: &str) -> PathBuf {
+    testdata::face_recognition_test_images().join(name)
+}
+
+fn ffmpeg(args: &[&str]) {
+    let status = Process::new("ffmpeg")
+        .args(["-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .expect("ffmpeg installed");
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// 2 s of `first`, then 2 s of `second`, 640×480 at 10 fps, H.264.
+fn two_shot_video(dir: &Path, first: &Path, second: &Path) -> PathBuf {
+    let out = dir.join("two shots.mp4");
+    let fit = "scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10";
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-t",
+        "2",
+        "-i",
+        first.to_str().unwrap(),
+        "-loop",
+        "1",
+        "-t",
+        "2",
+        "-i",
+        second.to_str().unwrap(),
+        "-filter_complex",
+        &format!("[0]{fit}[a];[1]{fit}[b];[a][b]concat=n=2:v=1[v]"),
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        out.to_str().unwrap(),
+    ]);
+    out
+}
+
+/// A few-shot model of Obama (two photos) and Biden (one), trained by the real encoder and trainer.
+fn train(dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    for (person, photo) in [
+        ("obama", "obama.jpg"),
+        ("obama", "obama2.jpg"),
+        ("biden", "biden.jpg"),
+    ] {
+        std::fs::create_dir_all(data.join(person)).unwrap();
+        std::fs::copy(fixture(photo), data.join(person).join(photo)).unwrap();
+    }
+    let encodings = dir.join("encodings.msgpack");
+    let model = dir.join("model.msgpack");
+    Command::cargo_bin("encoder")
+        .unwrap()
+        .env("FACE_MODELS_DIR", testdata::models_dir())
+        .arg("-q")
+        .arg("-d")
+        .arg(&data)
+        .arg("-f")
+        .arg(&encodings)
+        .assert()
+        .success();
+    Command::cargo_bin("svm-trainer")
+        .unwrap()
+        .arg("-q")
+        .arg("-i")
+        .arg(&encodings)
+        .arg("-o")
+        .arg(&model)
+        .assert()
+        .success();
+    model
+}
+
+fn labeler() -> Command {
+    let mut cmd = Command::cargo_bin("video-labeler").unwrap();
+    cmd.env("FACE_MODELS_DIR", testdata::models_dir());
+    cmd
+}
+
+fn probe(video: &Path) -> (u32, u32, String, u64) {
+    let out = Process::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-count_frames",
+            "-show_entries",
+            "stream=width,height,r_frame_rate,nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(video)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let fields: Vec<&str> = text.trim().split(',').collect();
+    (
+        fields[0].parse().unwrap(),
+        fields[1].parse().unwrap(),
+        fields[2].to_string(),
+        fields[3].parse().unwrap(),
+    )
+}
+
+#[test]
+fn labels_each_person_in_their_shot_and_reports_screen_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let video = two_shot_video(dir.path(), &fixture("obama3.jpg"), &fixture("biden.jpg"));
+    let output = dir.path().join("out dir").join("labeled.mp4");
+    std::fs::create_dir_all(output.parent().unwrap()).unwrap();
+    let labels_path = dir.path().join("labels.msgpack");
+    let json_path = dir.path().join("labels.json");
+    let report = dir.path().join("report");
+    let out = labeler()
+        .arg("-i")
+        .arg(&video)
+        .arg("-o")
+        .arg(&output)
+        .arg("-m")
+        .arg(&model)
+        .arg("--labels")
+        .arg(&labels_path)
+        .arg("--labels-json")
+        .arg(&json_path)
+        .arg("--report-dir")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+
+    // Same resolution, frame rate and number of frames as the input.
+    assert_eq!(probe(&output), probe(&video));
+    let labels = LabelsFile::read(&labels_path).unwrap();
+    assert_eq!(labels.frames.len(), 40);
+    assert_eq!(labels.video.fps, 10.0);
+    let named = |range: std::ops::Range<usize>, name: &str| {
+        labels.frames[range]
+            .iter()
+            .filter(|f| {
+                f.faces
+                    .iter()
+                    .any(|face| face.name.as_deref() == Some(name))
+            })
+            .count()
+    };
+    assert!(
+        named(0..20, "obama") >= 18,
+        "obama named in {} of 20 frames",
+        named(0..20, "obama")
+    );
+    assert!(
+        named(20..40, "biden") >= 18,
+        "biden named in {} of 20 frames",
+        named(20..40, "biden")
+    );
+    assert_eq!(named(20..40, "obama"), 0, "nobody else is labelled Obama");
+    assert_eq!(named(0..20, "biden"), 0, "nobody else is labelled Biden");
+    // The cut starts a new track: no track spans both shots.
+    assert!(
+        labels
+            .tracks
+            .iter()
+            .all(|t| t.last_frame < 20 || t.first_frame >= 20),
+        "{:?}",
+        labels.tracks
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    assert_eq!(json["frames"].as_array().unwrap().len(), 40);
+
+    // Screen time: about 2 s each, in the table, the CSV and the chart.
+    let csv = std::fs::read_to_string(report.join("screen-time.csv")).unwrap();
+    let seconds = |name: &str| -> f64 {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("\"{name}\"")))
+            .unwrap_or_else(|| panic!("{csv}"));
+        line.split(',').nth(1).unwrap().parse().unwrap()
+    };
+    assert!((1.8..=2.0).contains(&seconds("obama")), "{csv}");
+    assert!((1.8..=2.0).contains(&seconds("biden")), "{csv}");
+    assert!(
+        stdout.contains("obama") && stdout.contains("seconds"),
+        "{stdout}"
+    );
+    let chart = facecore::decode_file(&report.join("screen-time.png"), &Default::default())
+        .unwrap()
+        .image;
+    assert!(chart.width > 300);
+
+    // The drawn video differs from the input where the faces are (boxes were drawn).
+    assert_ne!(
+        std::fs::read(&output).unwrap(),
+        std::fs::read(&video).unwrap()
+    );
+}
+
+#[test]
+fn bad_inputs_are_clear_errors_and_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let output = dir.path().join("labeled.mp4");
+    let run = |input: &Path, output: &Path, model: &Path| {
+        let out = labeler()
+            .arg("-i")
+            .arg(input)
+            .arg("-o")
+            .arg(output)
+            .arg("-m")
+            .arg(model)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{input:?} should fail");
+        String::from_utf8(out.stderr).unwrap()
+    };
+
+    let err = run(&dir.path().join("missing.mp4"), &output, &model);
+    assert!(
+        err.contains("missing.mp4") && err.contains("does not exist"),
+        "{err}"
+    );
+
+    let text = dir.path().join("notes.mp4");
+    std::fs::write(&text, "not a video\n").unwrap();
+    assert!(run(&text, &output, &model).contains("not a video"));
+
+    // A file with an audio stream and no video frames.
+    let audio_only = dir.path().join("audio_only.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=r=44100:cl=mono",
+        "-t",
+        "1",
+        "-c:a",
+        "aac",
+        audio_only.to_str().unwrap(),
+    ]);
+    let err = run(&audio_only, &output, &model);
+    assert!(err.contains("audio_only.mp4"), "{err}");
+
+    let video = two_shot_video(dir.path(), &fixture("obama3.jpg"), &fixture("biden.jpg"));
+    let err = run(&video, &dir.path().join("no such folder/out.mp4"), &model);
+    assert!(err.contains("does not exist"), "{err}");
+
+    // A model trained on embeddings of another model.
+    let mut foreign = facecore::ClassifierFile::read(&model).unwrap();
+    foreign.models.embedding_model_sha256 = "1".repeat(64);
+    let foreign_path = dir.path().join("foreign.msgpack");
+    foreign.write(&foreign_path).unwrap();
+    let err = run(&video, &output, &foreign_path);
+    assert!(
+        err.contains("1111") && err.contains("encode and train again"),
+        "{err}"
+    );
+
+    assert!(!output.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        leftovers
+            .iter()
+            .all(|n| !n.to_string_lossy().contains("partial")),
+        "{leftovers:?}"
+    );
+}
+
+#[test]
+fn an_interrupted_run_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    // A longer video so the run is still going when interrupted.
+    let short = two_shot_video(dir.path(), &fixture("obama3.jpg"), &fixture("biden.jpg"));
+    let long = dir.path().join("long.mp4");
+    ffmpeg(&[
+        "-stream_loop",
+        "30",
+        "-i",
+        short.to_str().unwrap(),
+        "-c",
+        "copy",
+        long.to_str().unwrap(),
+    ]);
+    let output = dir.path().join("labeled.mp4");
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("video-labeler"))
+        .env("FACE_MODELS_DIR", testdata::models_dir())
+        .arg("-q")
+        .arg("-i")
+        .arg(&long)
+        .arg("-o")
+        .arg(&output)
+        .arg("-m")
+        .arg(&model)
+        .spawn()
+        .unwrap();
+    // Wait until it is writing (its hidden partial file exists), then press Ctrl-C.
+    let started = std::time::Instant::now();
+    while !std::fs::read_dir(dir.path())
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().contains("partial"))
+    {
+        assert!(started.elapsed().as_secs() < 60, "never started writing");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = Process::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "an interrupted run must not report success"
+    );
+    assert!(!output.exists(), "no output under the final name");
+    let partial = std::fs::read_dir(dir.path())
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().contains("partial"));
+    assert!(!partial, "the partial file is removed");
+}
