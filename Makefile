@@ -59,6 +59,7 @@ label: build ## Label $(VIDEO) with $(MODEL) into $(LABELED) (+ report/)
 bench: models build ## Print speed and accuracy figures (encoder, trainer) on the shared data
 	scripts/bench-encoder.sh "$(SHARED)/data"
 	scripts/bench-labeler.sh "$(SHARED)/data"
+	scripts/bench-cleaner.sh "$(SHARED)/data"
 	$(CARGO) run --release -q -p svm-fit --example bench -- "$(SHARED)/data/seed/seed_embeddings.csv"
 
 clean: ## Remove build outputs (never your data or models)

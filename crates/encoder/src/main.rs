@@ -1,6 +1,5 @@
 //! `encoder`: turns `data/<person>/*` photos into face embeddings (`encodings.msgpack`).
 
-mod scan;
 mod summary;
 
 use std::collections::HashMap;
@@ -18,7 +17,7 @@ use facecore::{
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use scan::Photo;
+use facecore::dataset::{self as scan, Photo};
 
 /// Find the face in each photo under DATA_DIR/<person>/ and save its 128-d embedding.
 ///

@@ -241,6 +241,14 @@ pub fn write_versioned<T: Serialize>(
     write_atomic(path, &bytes)
 }
 
+/// MessagePack bytes of `value` as a map (field names kept), the encoding every pipeline file uses.
+pub fn to_msgpack<T: Serialize>(value: &T) -> Result<Vec<u8>, FormatError> {
+    rmp_serde::to_vec_named(value).map_err(|e| FormatError::Encode {
+        kind: "report",
+        message: e.to_string(),
+    })
+}
+
 /// Replaces `path` with `bytes` atomically (temporary file in the same folder + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FormatError> {
     let write_error = |source: std::io::Error| FormatError::Write {

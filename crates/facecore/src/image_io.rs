@@ -108,6 +108,8 @@ pub struct DecodedImage {
     pub format: &'static str,
     /// The EXIF orientation (1–8) that was applied; 1 when none.
     pub orientation: u8,
+    /// The file was a CMYK (or YCCK) JPEG, converted to RGB here.
+    pub cmyk: bool,
 }
 
 /// What the first bytes of a file say it is.
@@ -253,7 +255,63 @@ fn decode_jpeg(bytes: &[u8], options: &DecodeOptions) -> Result<DecodedImage, Im
         image: orient(image, orientation),
         format: "JPEG",
         orientation: orientation.to_exif(),
+        cmyk,
     })
+}
+
+/// Encodes RGB pixels as a baseline JPEG with libjpeg-turbo (4:2:0, as cameras and PIL do).
+pub fn encode_jpeg(image: &RgbImage, quality: u8) -> Result<Vec<u8>, ImageError> {
+    let input = turbojpeg::Image {
+        pixels: image.pixels.as_slice(),
+        width: image.width as usize,
+        pitch: image.width as usize * 3,
+        height: image.height as usize,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    let error = |e: turbojpeg::Error| ImageError::Corrupt {
+        format: "JPEG".into(),
+        message: e.to_string(),
+    };
+    let mut compressor = turbojpeg::Compressor::new().map_err(error)?;
+    compressor.set_quality(quality.clamp(1, 100) as i32);
+    compressor.set_subsamp(turbojpeg::Subsamp::Sub2x2);
+    compressor.compress_to_vec(input).map_err(error)
+}
+
+/// A 64-bit difference hash (dHash) of the picture: near-identical photos (resized, recompressed)
+/// differ in a few bits, different photos in about half.
+pub fn difference_hash(image: &RgbImage) -> u64 {
+    const W: usize = 9;
+    const H: usize = 8;
+    let (width, height) = (image.width as usize, image.height as usize);
+    let mut cells = [0f64; W * H];
+    for (cy, row) in cells.chunks_exact_mut(W).enumerate() {
+        let (y0, y1) = (
+            cy * height / H,
+            ((cy + 1) * height / H).max(cy * height / H + 1).min(height),
+        );
+        for (cx, cell) in row.iter_mut().enumerate() {
+            let (x0, x1) = (
+                cx * width / W,
+                ((cx + 1) * width / W).max(cx * width / W + 1).min(width),
+            );
+            let mut sum = 0f64;
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    let p = &image.pixels[(y * width + x) * 3..(y * width + x) * 3 + 3];
+                    sum += 0.299 * p[0] as f64 + 0.587 * p[1] as f64 + 0.114 * p[2] as f64;
+                }
+            }
+            *cell = sum / ((y1 - y0) * (x1 - x0)).max(1) as f64;
+        }
+    }
+    let mut hash = 0u64;
+    for y in 0..H {
+        for x in 0..W - 1 {
+            hash = (hash << 1) | (cells[y * W + x] < cells[y * W + x + 1]) as u64;
+        }
+    }
+    hash
 }
 
 fn classify_jpeg_error(message: String) -> ImageError {
@@ -358,6 +416,7 @@ fn decode_other(
         image: orient(image, orientation),
         format: name,
         orientation: orientation.to_exif(),
+        cmyk: false,
     })
 }
 
@@ -524,6 +583,41 @@ mod tests {
         assert_eq!((small.width, small.height), (2, 1));
         assert_eq!(&small.pixels[..3], &[15, 15, 15]);
         assert_eq!(&small.pixels[3..], &[150, 150, 150]);
+    }
+
+    #[test]
+    fn jpeg_round_trip_and_difference_hash() {
+        let image = RgbImage::new(
+            64,
+            48,
+            (0..64 * 48)
+                .flat_map(|i| {
+                    let (x, y) = (i % 64, i / 64);
+                    [(x * 4) as u8, (y * 5) as u8, ((x + y) * 2) as u8]
+                })
+                .collect(),
+        );
+        let jpeg = encode_jpeg(&image, 95).unwrap();
+        let back = decode_bytes(&jpeg, &DecodeOptions::default()).unwrap();
+        assert_eq!(
+            (back.image.width, back.image.height, back.format),
+            (64, 48, "JPEG")
+        );
+        // Recompression moves pixels a little, the hash hardly at all.
+        let distance = (difference_hash(&image) ^ difference_hash(&back.image)).count_ones();
+        assert!(distance <= 4, "{distance}");
+        let flipped = RgbImage::new(
+            64,
+            48,
+            image
+                .pixels
+                .chunks_exact(3)
+                .rev()
+                .flatten()
+                .copied()
+                .collect(),
+        );
+        assert!((difference_hash(&image) ^ difference_hash(&flipped)).count_ones() > 20);
     }
 
     #[test]

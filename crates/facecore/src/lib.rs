@@ -1,6 +1,7 @@
 //! `facecore`: everything the pipeline's stages share about faces.
 //!
 //! - [`models`]: locating and verifying dlib's model files.
+//! - [`dataset`]: finding the photos under `data/<person>/`.
 //! - [`image_io`]: decoding photos by content (JPEG through libjpeg-turbo), EXIF orientation, limits.
 //! - [`detect`]: HOG or CNN face detection with an upsample setting and an adaptive strategy.
 //! - [`embed`]: landmarks, the aligned chip and the 128-d embedding.
@@ -17,6 +18,7 @@ extern crate cpp;
 
 pub mod analyze;
 pub mod classify;
+pub mod dataset;
 pub mod detect;
 mod dlib_bridge;
 pub mod embed;
@@ -35,6 +37,8 @@ pub use embed::{Embedding, EMBEDDING_DIM};
 pub use error::{Error, FormatError, ImageError, ModelError};
 pub use format::{EncodedFace, EncodingsFile, ImageRecord, ModelFingerprint, Outcome, Rejection};
 pub use geometry::{BoundingBox, Point};
-pub use image_io::{decode_bytes, decode_file, DecodeOptions, DecodedImage, RgbImage};
+pub use image_io::{
+    decode_bytes, decode_file, difference_hash, encode_jpeg, DecodeOptions, DecodedImage, RgbImage,
+};
 pub use models::{ModelDir, ModelKind};
 pub use pool::run_pool;

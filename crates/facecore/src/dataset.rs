@@ -1,9 +1,25 @@
 //! Finding the photos: `data/<person>/**/<file>`, the folder name being the label, verbatim.
+//! Shared by the encoder and the cleaner, so both see the same files.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
 use walkdir::WalkDir;
+
+/// The data folder could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(
+        "data folder {} does not exist; put each person's photos in {}/<person>/ (see data/README.md)",
+        .0.display(), .0.display()
+    )]
+    Missing(PathBuf),
+    #[error("cannot list {}: {source}", path.display())]
+    List {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// A file to encode.
 #[derive(Debug, Clone)]
@@ -25,7 +41,9 @@ pub struct Scan {
 }
 
 /// Files that are pipeline metadata or notes, not photos, even inside a person folder.
-const NOT_PHOTOS: &[&str] = &["msgpack", "json", "txt", "md", "csv", "tmp", "part"];
+const NOT_PHOTOS: &[&str] = &[
+    "msgpack", "json", "txt", "md", "csv", "tmp", "part", "html", "tsv",
+];
 
 fn is_hidden(name: &str) -> bool {
     name.starts_with('.')
@@ -33,19 +51,19 @@ fn is_hidden(name: &str) -> bool {
 
 /// Walks `data_dir`. Every non-hidden file in a person folder is a candidate, whatever its extension:
 /// the decoder decides by content, and what it cannot read is reported, not skipped silently.
-pub fn scan(data_dir: &Path) -> Result<Scan> {
+pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
     if !data_dir.is_dir() {
-        bail!(
-            "data folder {} does not exist; put each person's photos in {}/<person>/ (see data/README.md)",
-            data_dir.display(),
-            data_dir.display()
-        );
+        return Err(ScanError::Missing(data_dir.to_path_buf()));
     }
+    let list_error = |source| ScanError::List {
+        path: data_dir.to_path_buf(),
+        source,
+    };
     let mut scan = Scan::default();
     let mut people: Vec<_> = std::fs::read_dir(data_dir)
-        .with_context(|| format!("cannot list {}", data_dir.display()))?
+        .map_err(list_error)?
         .collect::<Result<_, _>>()
-        .with_context(|| format!("cannot list {}", data_dir.display()))?;
+        .map_err(list_error)?;
     people.sort_by_key(|entry| entry.file_name());
     for entry in people {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -82,7 +100,10 @@ pub fn scan(data_dir: &Path) -> Result<Scan> {
                     }
                 }
                 Err(error) => {
-                    return Err(error).with_context(|| format!("cannot list {}", path.display()))
+                    return Err(ScanError::List {
+                        path: path.clone(),
+                        source: error.into(),
+                    });
                 }
             };
             if is_note(&file) {

@@ -1,0 +1,216 @@
+//! `audio-merger`: the labelled video with the original's sound.
+
+mod ffmpeg;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+
+use ffmpeg::{file_arg, probe};
+
+/// Put the original video's sound back on the processed (labelled) video.
+///
+/// The video stream is copied, never re-encoded. The audio is copied when the output container can
+/// hold it, else converted to AAC, and cut where the video ends. The output is written atomically.
+#[derive(Parser, Debug)]
+#[command(
+    name = "audio-merger",
+    version,
+    about,
+    long_about,
+    after_help = "Example:\n  audio-merger -i input.mp4 -p labeled.mp4 -o final.mp4"
+)]
+struct Args {
+    /// The original video, with the sound.
+    #[arg(short = 'i', long = "input", value_name = "VIDEO")]
+    input: PathBuf,
+
+    /// The processed video (from video-labeler), without sound.
+    #[arg(short = 'p', long = "processed", value_name = "VIDEO")]
+    processed: PathBuf,
+
+    /// The result: processed video + original sound.
+    #[arg(short = 'o', long = "output", value_name = "VIDEO")]
+    output: PathBuf,
+
+    /// Also keep the extracted sound in this file (e.g. audio.m4a).
+    #[arg(short = 'a', long = "audio", value_name = "FILE")]
+    audio: Option<PathBuf>,
+
+    /// Delete the processed video once the result is written.
+    #[arg(long)]
+    remove_processed: bool,
+
+    /// Print only errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn main() {
+    if let Err(error) = run(Args::parse()) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Audio codecs an MP4/MOV file holds as they are; others are converted to AAC.
+const MP4_AUDIO: &[&str] = &["aac", "mp3", "alac", "ac3", "eac3"];
+
+fn container_takes(output: &Path, codec: &str) -> bool {
+    let extension = output
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "mkv" => true,
+        "mp4" | "m4v" | "mov" | "m4a" => MP4_AUDIO.contains(&codec),
+        "webm" => ["opus", "vorbis"].contains(&codec),
+        _ => codec == "aac",
+    }
+}
+
+/// A hidden temporary path beside `target`, with the same extension (ffmpeg picks the container from it).
+fn temporary(target: &Path) -> Result<PathBuf> {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        bail!(
+            "cannot write {}: the folder {} does not exist",
+            target.display(),
+            parent.display()
+        );
+    }
+    let name = target
+        .file_name()
+        .context("the output has no file name")?
+        .to_string_lossy();
+    let extension = target
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "mp4".into());
+    Ok(parent.join(format!(
+        ".{name}.partial-{}.{extension}",
+        std::process::id()
+    )))
+}
+
+/// Runs ffmpeg into a temporary file and renames it over `target`; the temporary file is removed
+/// on failure.
+fn write_with_ffmpeg(target: &Path, args: Vec<OsString>) -> Result<()> {
+    let temp = temporary(target)?;
+    let mut full = args;
+    full.push(file_arg(&temp));
+    let result = ffmpeg::ffmpeg(&full).and_then(|()| {
+        std::fs::rename(&temp, target)
+            .with_context(|| format!("cannot move the result to {}", target.display()))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+fn os(s: &str) -> OsString {
+    OsString::from(s)
+}
+
+fn run(args: Args) -> Result<()> {
+    let original = probe(&args.input)
+        .with_context(|| format!("cannot read the original {}", args.input.display()))?;
+    let processed = probe(&args.processed).with_context(|| {
+        format!(
+            "cannot read the processed video {}",
+            args.processed.display()
+        )
+    })?;
+    let audio = original.first("audio").with_context(|| {
+        format!(
+            "{} has no audio track: there is no sound to put back",
+            args.input.display()
+        )
+    })?;
+    let video = processed
+        .first("video")
+        .with_context(|| format!("{} has no video stream", args.processed.display()))?;
+    let video_duration = video
+        .duration()
+        .or(processed.duration)
+        .with_context(|| format!("cannot tell how long {} is", args.processed.display()))?;
+    let audio_codec = audio.codec_name.clone().unwrap_or_default();
+    let copy_audio = container_takes(&args.output, &audio_codec);
+    let same = |a: &Path, b: &Path| {
+        a.canonicalize()
+            .ok()
+            .is_some_and(|a| Some(a) == b.canonicalize().ok())
+    };
+    if same(&args.output, &args.input) || same(&args.output, &args.processed) {
+        bail!(
+            "{} is also an input; write the result to a new file",
+            args.output.display()
+        );
+    }
+
+    let audio_args = |copy: bool| -> Vec<OsString> {
+        if copy {
+            vec![os("-c:a"), os("copy")]
+        } else {
+            vec![os("-c:a"), os("aac"), os("-b:a"), os("192k")]
+        }
+    };
+    let duration = format!("{video_duration:.6}");
+
+    // Video from the processed file (copied), audio from the original, both cut where the video ends.
+    let mut merge: Vec<OsString> = vec![
+        os("-i"),
+        file_arg(&args.processed),
+        os("-i"),
+        file_arg(&args.input),
+    ];
+    merge.extend([
+        os("-map"),
+        os("0:v:0"),
+        os("-map"),
+        os("1:a:0"),
+        os("-c:v"),
+        os("copy"),
+    ]);
+    merge.extend(audio_args(copy_audio));
+    merge.extend([os("-t"), os(&duration), os("-movflags"), os("+faststart")]);
+    write_with_ffmpeg(&args.output, merge)?;
+
+    if let Some(audio_path) = &args.audio {
+        let keep_copy = container_takes(audio_path, &audio_codec);
+        let mut extract: Vec<OsString> = vec![
+            os("-i"),
+            file_arg(&args.input),
+            os("-vn"),
+            os("-map"),
+            os("0:a:0"),
+        ];
+        extract.extend(audio_args(keep_copy));
+        extract.extend([os("-t"), os(&duration)]);
+        write_with_ffmpeg(audio_path, extract)?;
+    }
+    if args.remove_processed {
+        std::fs::remove_file(&args.processed)
+            .with_context(|| format!("cannot remove {}", args.processed.display()))?;
+    }
+    if !args.quiet {
+        println!(
+            "{} ← video of {} (copied) + sound of {} ({}{}), {video_duration:.2} s",
+            args.output.display(),
+            args.processed.display(),
+            args.input.display(),
+            audio_codec,
+            if copy_audio { ", copied" } else { " → AAC" }
+        );
+        if let Some(audio_path) = &args.audio {
+            println!("sound kept in {}", audio_path.display());
+        }
+    }
+    Ok(())
+}

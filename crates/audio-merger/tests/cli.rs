@@ -1,0 +1,270 @@
+//! `audio-merger` on clips made with ffmpeg (a test pattern with a tone that runs 0.8 s past the
+//! last frame, like the Hamilton clip's), with awkward file names, and on bad input.
+
+use std::path::Path;
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+
+fn ffmpeg(dir: &Path, args: &[&str]) {
+    let status = Process::new("ffmpeg")
+        .current_dir(dir)
+        .args(["-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .expect("ffmpeg installed");
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// Per-packet checksums of one stream, copied as is (`-c copy`), from ffmpeg's framemd5 muxer.
+fn packet_hashes(dir: &Path, file: &str, stream: &str) -> Vec<String> {
+    let out = Process::new("ffmpeg")
+        .current_dir(dir)
+        .args(["-loglevel", "error", "-i"])
+        .arg(format!("file:{file}"))
+        .args(["-map", stream, "-c", "copy", "-f", "framemd5", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
+        .collect()
+}
+
+fn stream_duration(dir: &Path, file: &str, stream: &str) -> f64 {
+    let out = Process::new("ffprobe")
+        .current_dir(dir)
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            stream,
+            "-show_entries",
+            "stream=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(format!("file:{file}"))
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// `original`: 3 s of 25 fps test pattern and 3.8 s of AAC tone; `processed`: the video re-encoded
+/// with a box drawn on it and no sound, as the labeler makes it.
+fn make_clips(dir: &Path, original: &str, processed: &str) {
+    ffmpeg(
+        dir,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25:duration=3",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=3.8",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            &format!("file:{original}"),
+        ],
+    );
+    ffmpeg(
+        dir,
+        &[
+            "-i",
+            &format!("file:{original}"),
+            "-an",
+            "-vf",
+            "drawbox=x=40:y=40:w=80:h=80:color=red",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            &format!("file:{processed}"),
+        ],
+    );
+}
+
+#[test]
+fn copies_video_packets_and_cuts_audio_at_the_last_frame_with_awkward_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (original, processed, output) = (
+        "-original 나연's \"clip\".mp4",
+        "processed clip.mp4",
+        "-final 결과.mp4",
+    );
+    make_clips(dir.path(), original, processed);
+    let out = Command::cargo_bin("audio-merger")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg(format!("--input={original}"))
+        .arg(format!("--processed={processed}"))
+        .arg(format!("--output={output}"))
+        .args(["-a", "sound.m4a"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The video is copied: every packet identical to the processed video's.
+    let processed_video = packet_hashes(dir.path(), processed, "0:v");
+    assert_eq!(packet_hashes(dir.path(), output, "0:v"), processed_video);
+    assert_eq!(processed_video.len(), 75);
+    // The audio is the original's, packet for packet, up to the end of the video.
+    let merged_audio = packet_hashes(dir.path(), output, "0:a");
+    let original_audio = packet_hashes(dir.path(), original, "0:a");
+    assert!(
+        merged_audio.len() < original_audio.len(),
+        "the 0.8 s past the video is cut"
+    );
+    assert_eq!(merged_audio[..], original_audio[..merged_audio.len()]);
+    // Durations agree within one frame (40 ms).
+    let (video, audio) = (
+        stream_duration(dir.path(), output, "v:0"),
+        stream_duration(dir.path(), output, "a:0"),
+    );
+    assert!(
+        (video - audio).abs() <= 0.04,
+        "video {video} s, audio {audio} s"
+    );
+    // The kept sound file, and the processed video is kept by default.
+    assert!(stream_duration(dir.path(), "sound.m4a", "a:0") <= video + 0.04);
+    assert!(dir.path().join(processed).exists());
+    // No temporary files are left.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
+}
+
+#[test]
+fn remove_processed_and_transcoding_for_other_containers() {
+    let dir = tempfile::tempdir().unwrap();
+    make_clips(dir.path(), "original.mp4", "processed.mp4");
+    // Opus audio in the original cannot go into MP4 as is: it is converted to AAC.
+    ffmpeg(
+        dir.path(),
+        &[
+            "-i",
+            "original.mp4",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "libopus",
+            "original.mkv",
+        ],
+    );
+    Command::cargo_bin("audio-merger")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "-i",
+            "original.mkv",
+            "-p",
+            "processed.mp4",
+            "-o",
+            "final.mp4",
+            "--remove-processed",
+        ])
+        .assert()
+        .success();
+    let codec = Process::new("ffprobe")
+        .current_dir(dir.path())
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "csv=p=0",
+            "final.mp4",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&codec.stdout).trim(), "aac");
+    assert!(
+        !dir.path().join("processed.mp4").exists(),
+        "removed when asked"
+    );
+}
+
+#[test]
+fn bad_inputs_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    make_clips(dir.path(), "original.mp4", "processed.mp4");
+    let merge = |args: &[&str]| {
+        let out = Command::cargo_bin("audio-merger")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // The processed video has no sound: used as the original, there is nothing to put back.
+    let err = merge(&[
+        "-i",
+        "processed.mp4",
+        "-p",
+        "processed.mp4",
+        "-o",
+        "out.mp4",
+    ]);
+    assert!(err.contains("has no audio track"), "{err}");
+    std::fs::write(dir.path().join("notes.mp4"), "not a video").unwrap();
+    let err = merge(&["-i", "notes.mp4", "-p", "processed.mp4", "-o", "out.mp4"]);
+    assert!(
+        err.contains("notes.mp4") && err.contains("not a media file"),
+        "{err}"
+    );
+    let err = merge(&["-i", "missing.mp4", "-p", "processed.mp4", "-o", "out.mp4"]);
+    assert!(
+        err.contains("missing.mp4") && err.contains("does not exist"),
+        "{err}"
+    );
+    let err = merge(&[
+        "-i",
+        "original.mp4",
+        "-p",
+        "processed.mp4",
+        "-o",
+        "no/such/dir/out.mp4",
+    ]);
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!dir.path().join("out.mp4").exists());
+
+    // No ffmpeg on the PATH.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("audio-merger")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("PATH", empty.path())
+        .args(["-i", "original.mp4", "-p", "processed.mp4", "-o", "out.mp4"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ffprobe is not installed") || err.contains("ffmpeg is not installed"),
+        "{err}"
+    );
+}
