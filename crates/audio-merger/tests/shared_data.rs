@@ -54,6 +54,8 @@ fn hamilton_clip_gets_its_sound_back_cut_at_the_last_frame() {
         .args(["-loglevel", "error", "-y", "-i"])
         .arg(&clip)
         .args([
+            "-fps_mode",
+            "passthrough",
             "-an",
             "-vf",
             "drawbox=x=100:y=50:w=120:h=120:color=yellow",
