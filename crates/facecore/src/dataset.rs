@@ -40,10 +40,15 @@ pub struct Scan {
     pub loose_files: Vec<PathBuf>,
 }
 
-/// Files that are pipeline metadata or notes, not photos, even inside a person folder.
+/// Files that are pipeline metadata, notes or videos, not photos, even inside a person folder.
+/// (Videos are never photos: a cleaner must not quarantine a user's video as "not an image".)
 const NOT_PHOTOS: &[&str] = &[
-    "msgpack", "json", "txt", "md", "csv", "tmp", "part", "html", "tsv",
+    "msgpack", "json", "txt", "md", "csv", "tmp", "part", "html", "tsv", "mp4", "mkv", "mov",
+    "avi", "webm", "m4v", "m4a", "mp3", "wav",
 ];
+
+/// A folder of `data/` that is not a person: where `make all` looks for the video to label.
+pub const VIDEO_FOLDER: &str = "video";
 
 fn is_hidden(name: &str) -> bool {
     name.starts_with('.')
@@ -67,7 +72,7 @@ pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
     people.sort_by_key(|entry| entry.file_name());
     for entry in people {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if is_hidden(&name) {
+        if is_hidden(&name) || name == VIDEO_FOLDER {
             continue;
         }
         let path = entry.path();
@@ -139,4 +144,52 @@ fn is_note(path: &Path) -> bool {
             .extension()
             .map(|e| NOT_PHOTOS.contains(&e.to_string_lossy().to_ascii_lowercase().as_str()))
             .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_photos_and_what_is_not_a_photo() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path();
+        for file in [
+            "나연/a.jpg",
+            "나연/sub/b.png",
+            "나연/.hidden.jpg",
+            "나연/manifest.msgpack",
+            "나연/clip.mp4",
+            "Mina/x.webp",
+            "empty/notes.txt",
+            "video/input.mp4",
+            ".quarantine/Mina/bad.jpg",
+        ] {
+            let path = data.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"x").unwrap();
+        }
+        std::fs::write(data.join("review.html"), b"x").unwrap();
+        std::fs::write(data.join("stray.jpg"), b"x").unwrap();
+        let scan = scan(data).unwrap();
+        let found: Vec<(&str, &str)> = scan
+            .photos
+            .iter()
+            .map(|p| (p.person.as_str(), p.relative.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("Mina", "Mina/x.webp"),
+                ("나연", "나연/a.jpg"),
+                ("나연", "나연/sub/b.png")
+            ]
+        );
+        assert_eq!(scan.empty_people, ["empty"]);
+        assert_eq!(scan.loose_files, [data.join("stray.jpg")]);
+        assert!(matches!(
+            super::scan(&data.join("nope")),
+            Err(ScanError::Missing(_))
+        ));
+    }
 }

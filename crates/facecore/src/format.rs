@@ -274,6 +274,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FormatError> {
         .tempfile_in(parent)
         .map_err(write_error)?;
     temp.write_all(bytes).map_err(write_error)?;
+    // Temporary files are private (0600); the result gets the mode of the file it replaces, or the
+    // usual 0644 for a new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0o644);
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(write_error)?;
+    }
     temp.as_file().sync_all().map_err(write_error)?;
     temp.persist(path).map_err(|e| write_error(e.error))?;
     Ok(())
@@ -332,8 +344,14 @@ mod tests {
         let file = sample();
         file.write(&path).unwrap();
         assert_eq!(EncodingsFile::read(&path).unwrap(), file);
-        // No temporary files are left beside the output.
+        // No temporary files are left beside the output, and it is readable by others.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644);
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - [`analyze`]: all of the above for one photo, with the models one worker thread owns.
 //! - [`pool`]: a worker pool where each thread owns its models.
 //! - [`format`]: the versioned MessagePack files the stages exchange.
+//! - [`manifest`]: where each downloaded photo came from.
 //! - [`labels`]: the per-frame labels the video labeler writes.
 //! - [`classify`]: the trained classifier's file and inference, with the `Unknown` rule.
 //! - [`geometry`], [`error`].
@@ -27,6 +28,7 @@ pub mod format;
 pub mod geometry;
 pub mod image_io;
 pub mod labels;
+pub mod manifest;
 pub mod models;
 pub mod pool;
 
