@@ -116,6 +116,11 @@ fn scraped_folder(data: &Path) {
         ],
         &momo.join("animated.gif"),
     );
+    let mut webp = std::io::Cursor::new(Vec::new());
+    crop("obama3.jpg", 0.0, 0.0, 0.8)
+        .write_to(&mut webp, image::ImageFormat::WebP)
+        .unwrap();
+    std::fs::write(momo.join("webp named.jpg"), webp.get_ref()).unwrap();
     let jpeg = std::fs::read(fixture("obama2.jpg")).unwrap();
     std::fs::write(momo.join("obama2 named.png"), &jpeg).unwrap();
     std::fs::write(momo.join("truncated.jpg"), &jpeg[..jpeg.len() / 3]).unwrap();
@@ -220,6 +225,7 @@ fn cleans_a_scraped_folder_without_losing_anything() {
         ("obama2.jpg", "obama2.jpg"),
         ("cmyk.jpg", "cmyk.jpg"),
         ("animated.jpg", "animated.gif"),
+        ("webp named.jpg", "webp named.jpg"),
     ] {
         let path = data.join("momo").join(converted);
         let decoded = facecore::decode_file(&path, &Default::default()).unwrap();
@@ -266,9 +272,9 @@ fn cleans_a_scraped_folder_without_losing_anything() {
     );
     let report: serde_json::Value = serde_json::from_slice(&after["clean-report.json"]).unwrap();
     assert_eq!(report["kind"], "facelabel-clean-report");
-    assert_eq!(report["people"]["momo"]["files"], 11);
+    assert_eq!(report["people"]["momo"]["files"], 12);
     assert_eq!(report["people"]["momo"]["quarantined"], 5);
-    assert_eq!(report["people"]["momo"]["converted"], 3);
+    assert_eq!(report["people"]["momo"]["converted"], 4);
     assert_eq!(report["people"]["momo"]["renamed"], 1);
     assert!(after.contains_key("clean-report.msgpack"));
 

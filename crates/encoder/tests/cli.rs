@@ -294,3 +294,32 @@ fn unwritable_output_fails_without_leaving_files() {
     assert!(String::from_utf8_lossy(&result.stderr).contains("missing-folder"));
     assert!(!dir.path().join("missing-folder").exists());
 }
+
+#[test]
+fn cnn_detector_finds_the_same_face_as_hog() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy(&fixture("obama2.jpg"), &data.join("obama/obama2.jpg"));
+    let hog_out = dir.path().join("hog.msgpack");
+    let cnn_out = dir.path().join("cnn.msgpack");
+    stdout_of(&mut encoder(&data, &hog_out));
+    stdout_of(encoder(&data, &cnn_out).args(["--detector", "cnn"]));
+    let face = |path: &Path| match &EncodingsFile::read(path).unwrap().images[0].outcome {
+        Outcome::Encoded(face) => face.clone(),
+        other => panic!("{other:?}"),
+    };
+    let (hog, cnn) = (face(&hog_out), face(&cnn_out));
+    assert!(
+        hog.bbox.iou(&cnn.bbox) > 0.5,
+        "{:?} vs {:?}",
+        hog.bbox,
+        cnn.bbox
+    );
+    // Different boxes, same person: the embeddings stay close.
+    assert!(hog.embedding.distance(&cnn.embedding) < 0.4);
+    let settings = EncodingsFile::read(&cnn_out).unwrap().settings;
+    assert_eq!(
+        settings.analysis.detection.detector,
+        facecore::DetectorKind::Cnn
+    );
+}

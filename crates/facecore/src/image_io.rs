@@ -620,6 +620,85 @@ mod tests {
         assert!((difference_hash(&image) ^ difference_hash(&flipped)).count_ones() > 20);
     }
 
+    /// A JPEG with an EXIF APP1 segment holding only an orientation tag.
+    fn jpeg_with_orientation(image: &RgbImage, orientation: u16) -> Vec<u8> {
+        let jpeg = encode_jpeg(image, 90).unwrap();
+        let mut tiff = b"II*\0".to_vec();
+        tiff.extend_from_slice(&8u32.to_le_bytes()); // first IFD right after the header
+        tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry
+        tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+        tiff.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+        tiff.extend_from_slice(&1u32.to_le_bytes());
+        tiff.extend_from_slice(&orientation.to_le_bytes());
+        tiff.extend_from_slice(&[0, 0]);
+        tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn exif_orientation_is_applied_unless_asked_not_to() {
+        // A 40×20 picture, dark on the left, bright on the right.
+        let image = RgbImage::new(
+            40,
+            20,
+            (0..40 * 20)
+                .flat_map(|i| if i % 40 < 20 { [20u8; 3] } else { [230u8; 3] })
+                .collect(),
+        );
+        let rotated = jpeg_with_orientation(&image, 6); // "rotate 90° clockwise to view"
+        let viewed = decode_bytes(&rotated, &DecodeOptions::default()).unwrap();
+        assert_eq!(
+            (viewed.image.width, viewed.image.height, viewed.orientation),
+            (20, 40, 6)
+        );
+        // After a clockwise turn the left (dark) half is on top.
+        let top = viewed.image.pixels[3 * 10];
+        let bottom = viewed.image.pixels[3 * (35 * 20 + 10)];
+        assert!(top < 100 && bottom > 150, "top {top}, bottom {bottom}");
+        let raw = decode_bytes(
+            &rotated,
+            &DecodeOptions {
+                apply_exif_orientation: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (raw.image.width, raw.image.height, raw.orientation),
+            (40, 20, 1)
+        );
+    }
+
+    #[test]
+    fn grayscale_jpeg_becomes_rgb() {
+        let gray: Vec<u8> = (0..32 * 16).map(|i| (i % 32 * 8) as u8).collect();
+        let input = turbojpeg::Image {
+            pixels: gray.as_slice(),
+            width: 32,
+            pitch: 32,
+            height: 16,
+            format: turbojpeg::PixelFormat::GRAY,
+        };
+        let mut compressor = turbojpeg::Compressor::new().unwrap();
+        compressor.set_subsamp(turbojpeg::Subsamp::Gray);
+        let jpeg = compressor.compress_to_vec(input).unwrap();
+        let decoded = decode_bytes(&jpeg, &DecodeOptions::default()).unwrap();
+        assert_eq!((decoded.image.width, decoded.image.height), (32, 16));
+        assert!(decoded
+            .image
+            .pixels
+            .chunks_exact(3)
+            .all(|p| p[0] == p[1] && p[1] == p[2]));
+        assert!(decoded.image.pixels.chunks_exact(3).any(|p| p[0] > 200));
+    }
+
     #[test]
     fn cmyk_inverted_white_and_black() {
         // Adobe-inverted CMYK: 255 means no ink.
