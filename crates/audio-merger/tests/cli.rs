@@ -4,58 +4,9 @@
 use std::path::Path;
 use std::process::Command as Process;
 
+use testdata::media::{ffmpeg, packet_hashes, stream_duration};
+
 use assert_cmd::Command;
-
-fn ffmpeg(dir: &Path, args: &[&str]) {
-    let status = Process::new("ffmpeg")
-        .current_dir(dir)
-        .args(["-loglevel", "error", "-y"])
-        .args(args)
-        .status()
-        .expect("ffmpeg installed");
-    assert!(status.success(), "ffmpeg {args:?}");
-}
-
-/// Per-packet checksums of one stream, copied as is (`-c copy`), from ffmpeg's framemd5 muxer.
-fn packet_hashes(dir: &Path, file: &str, stream: &str) -> Vec<String> {
-    let out = Process::new("ffmpeg")
-        .current_dir(dir)
-        .args(["-loglevel", "error", "-i"])
-        .arg(format!("file:{file}"))
-        .args(["-map", stream, "-c", "copy", "-f", "framemd5", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
-        .collect()
-}
-
-fn stream_duration(dir: &Path, file: &str, stream: &str) -> f64 {
-    let out = Process::new("ffprobe")
-        .current_dir(dir)
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            stream,
-            "-show_entries",
-            "stream=duration",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(format!("file:{file}"))
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
 
 /// `original`: 3 s of 25 fps test pattern and 3.8 s of AAC tone; `processed`: the video re-encoded
 /// with a box drawn on it and no sound, as the labeler makes it.
@@ -122,12 +73,15 @@ fn copies_video_packets_and_cuts_audio_at_the_last_frame_with_awkward_names() {
     );
 
     // The video is copied: every packet identical to the processed video's.
-    let processed_video = packet_hashes(dir.path(), processed, "0:v");
-    assert_eq!(packet_hashes(dir.path(), output, "0:v"), processed_video);
+    let processed_video = packet_hashes(&dir.path().join(processed), "0:v");
+    assert_eq!(
+        packet_hashes(&dir.path().join(output), "0:v"),
+        processed_video
+    );
     assert_eq!(processed_video.len(), 75);
     // The audio is the original's, packet for packet, up to the end of the video.
-    let merged_audio = packet_hashes(dir.path(), output, "0:a");
-    let original_audio = packet_hashes(dir.path(), original, "0:a");
+    let merged_audio = packet_hashes(&dir.path().join(output), "0:a");
+    let original_audio = packet_hashes(&dir.path().join(original), "0:a");
     assert!(
         merged_audio.len() < original_audio.len(),
         "the 0.8 s past the video is cut"
@@ -135,15 +89,15 @@ fn copies_video_packets_and_cuts_audio_at_the_last_frame_with_awkward_names() {
     assert_eq!(merged_audio[..], original_audio[..merged_audio.len()]);
     // Durations agree within one frame (40 ms).
     let (video, audio) = (
-        stream_duration(dir.path(), output, "v:0"),
-        stream_duration(dir.path(), output, "a:0"),
+        stream_duration(&dir.path().join(output), "v:0"),
+        stream_duration(&dir.path().join(output), "a:0"),
     );
     assert!(
         (video - audio).abs() <= 0.04,
         "video {video} s, audio {audio} s"
     );
     // The kept sound file, and the processed video is kept by default.
-    assert!(stream_duration(dir.path(), "sound.m4a", "a:0") <= video + 0.04);
+    assert!(stream_duration(&dir.path().join("sound.m4a"), "a:0") <= video + 0.04);
     assert!(dir.path().join(processed).exists());
     // No temporary files are left.
     let names: Vec<String> = std::fs::read_dir(dir.path())

@@ -2,30 +2,9 @@
 //! video-labeler and audio-merger on real photos from PyPI — and the labels checked against what
 //! the demo video shows: 3 s of an unseen photo of Obama, then 3 s of a mirrored Biden.
 
-use std::path::Path;
 use std::process::Command;
 
-fn stream_duration(file: &Path, stream: &str) -> f64 {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            stream,
-            "-show_entries",
-            "stream=duration",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(file)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
+use testdata::media::stream_duration;
 
 #[test]
 fn demo_pipeline_labels_what_the_video_shows() {

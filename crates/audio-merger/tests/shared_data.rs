@@ -1,47 +1,9 @@
 //! Second tier: the real Hamilton clip, whose AAC track runs 0.8 s past its last frame.
 
-use std::path::Path;
 use std::process::Command as Process;
 
 use assert_cmd::Command;
-
-fn packet_hashes(file: &Path, stream: &str) -> Vec<String> {
-    let out = Process::new("ffmpeg")
-        .args(["-loglevel", "error", "-i"])
-        .arg(file)
-        .args(["-map", stream, "-c", "copy", "-f", "framemd5", "-"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
-        .collect()
-}
-
-fn stream_duration(file: &Path, stream: &str) -> f64 {
-    let out = Process::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            stream,
-            "-show_entries",
-            "stream=duration",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(file)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
+use testdata::media::{packet_hashes, stream_duration};
 
 #[test]
 #[ignore = "needs ../shared; run with `make test-shared`"]

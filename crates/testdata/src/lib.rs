@@ -65,3 +65,116 @@ pub fn shared_dir() -> PathBuf {
 pub fn shared_data() -> PathBuf {
     shared_dir().join("data")
 }
+
+/// Media helpers for tests, through the ffmpeg and ffprobe programs (installed by `make deps`).
+pub mod media {
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Runs ffmpeg (quiet, overwriting) in `dir`; panics with the arguments if it fails.
+    pub fn ffmpeg(dir: &Path, args: &[&str]) {
+        let status = Command::new("ffmpeg")
+            .current_dir(dir)
+            .args(["-loglevel", "error", "-nostdin", "-y"])
+            .args(args)
+            .status()
+            .expect("ffmpeg is installed (make deps)");
+        assert!(status.success(), "ffmpeg {args:?} failed");
+    }
+
+    fn file_arg(file: &Path) -> std::ffi::OsString {
+        let mut arg = std::ffi::OsString::from("file:");
+        arg.push(file.as_os_str());
+        arg
+    }
+
+    /// Per-packet MD5s of one stream (`0:v`, `0:a`), copied as they are (ffmpeg's framemd5 muxer).
+    pub fn packet_hashes(file: &Path, stream: &str) -> Vec<String> {
+        let out = Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-i"])
+            .arg(file_arg(file))
+            .args(["-map", stream, "-c", "copy", "-f", "framemd5", "-"])
+            .output()
+            .expect("ffmpeg is installed (make deps)");
+        assert!(out.status.success(), "framemd5 of {}", file.display());
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
+            .collect()
+    }
+
+    /// Duration in seconds of one stream (`v:0`, `a:0`), as ffprobe reports it.
+    pub fn stream_duration(file: &Path, stream: &str) -> f64 {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                stream,
+                "-show_entries",
+                "stream=duration",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(file_arg(file))
+            .output()
+            .expect("ffprobe is installed (make deps)");
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no duration for {stream} of {}: {text:?}", file.display()))
+    }
+}
+
+/// The real stages, run as a user would, for tests of later stages.
+pub mod pipeline {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    /// The path of a workspace binary built beside the running test.
+    pub fn binary(name: &str) -> PathBuf {
+        let dir = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let path = dir.join(name);
+        assert!(
+            path.is_file(),
+            "{} is not built (run the tests with `cargo test --workspace`)",
+            path.display()
+        );
+        path
+    }
+
+    /// Encodes `data/<person>/` with the encoder and trains a model on it with svm-trainer, in
+    /// `work`; returns the model's path.
+    pub fn encode_and_train(data: &Path, work: &Path) -> PathBuf {
+        let encodings = work.join("encodings.msgpack");
+        let model = work.join("model.msgpack");
+        let status = Command::new(binary("encoder"))
+            .env("FACE_MODELS_DIR", super::models_dir())
+            .arg("-q")
+            .arg("-d")
+            .arg(data)
+            .arg("-f")
+            .arg(&encodings)
+            .status()
+            .unwrap();
+        assert!(status.success(), "encoder failed");
+        let status = Command::new(binary("svm-trainer"))
+            .arg("-q")
+            .arg("-i")
+            .arg(&encodings)
+            .arg("-o")
+            .arg(&model)
+            .status()
+            .unwrap();
+        assert!(status.success(), "svm-trainer failed");
+        model
+    }
+}

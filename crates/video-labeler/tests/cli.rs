@@ -6,18 +6,14 @@ use std::process::Command as Process;
 
 use assert_cmd::Command;
 use facecore::labels::LabelsFile;
+use testdata::media::ffmpeg as ffmpeg_in;
+
+fn ffmpeg(args: &[&str]) {
+    ffmpeg_in(Path::new("."), args);
+}
 
 fn fixture(name: &str) -> PathBuf {
     testdata::face_recognition_test_images().join(name)
-}
-
-fn ffmpeg(args: &[&str]) {
-    let status = Process::new("ffmpeg")
-        .args(["-loglevel", "error", "-y"])
-        .args(args)
-        .status()
-        .expect("ffmpeg installed");
-    assert!(status.success(), "ffmpeg {args:?}");
 }
 
 /// 2 s of `first`, then 2 s of `second`, 640×480 at 10 fps, H.264.
@@ -61,28 +57,7 @@ fn train(dir: &Path) -> PathBuf {
         std::fs::create_dir_all(data.join(person)).unwrap();
         std::fs::copy(fixture(photo), data.join(person).join(photo)).unwrap();
     }
-    let encodings = dir.join("encodings.msgpack");
-    let model = dir.join("model.msgpack");
-    Command::cargo_bin("encoder")
-        .unwrap()
-        .env("FACE_MODELS_DIR", testdata::models_dir())
-        .arg("-q")
-        .arg("-d")
-        .arg(&data)
-        .arg("-f")
-        .arg(&encodings)
-        .assert()
-        .success();
-    Command::cargo_bin("svm-trainer")
-        .unwrap()
-        .arg("-q")
-        .arg("-i")
-        .arg(&encodings)
-        .arg("-o")
-        .arg(&model)
-        .assert()
-        .success();
-    model
+    testdata::pipeline::encode_and_train(&data, dir)
 }
 
 fn labeler() -> Command {

@@ -30,28 +30,7 @@ fn train_hamilton_model(dir: &Path) -> std::path::PathBuf {
         data.join("alex_lacamoire/alex.png"),
     )
     .unwrap();
-    let encodings = dir.join("encodings.msgpack");
-    let model = dir.join("model.msgpack");
-    Command::cargo_bin("encoder")
-        .unwrap()
-        .env("FACE_MODELS_DIR", testdata::models_dir())
-        .arg("-q")
-        .arg("-d")
-        .arg(&data)
-        .arg("-f")
-        .arg(&encodings)
-        .assert()
-        .success();
-    Command::cargo_bin("svm-trainer")
-        .unwrap()
-        .arg("-q")
-        .arg("-i")
-        .arg(&encodings)
-        .arg("-o")
-        .arg(&model)
-        .assert()
-        .success();
-    model
+    testdata::pipeline::encode_and_train(&data, dir)
 }
 
 #[test]
