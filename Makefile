@@ -68,7 +68,8 @@ bench: models build ## Print speed and accuracy figures (encoder, trainer) on th
 
 # ---- The whole pipeline, one file target per stage: make redoes only what changed. ----
 MANIFESTS   := $(foreach m,$(MEMBERS),$(DATA)/$(m)/manifest.msgpack)
-PHOTO_FILES := $(wildcard $(DATA)/*/*)
+# Photos only: data/video/ holds the video to label, not a person.
+PHOTO_FILES := $(filter-out $(DATA)/video/%,$(wildcard $(DATA)/*/*))
 
 all: check-video $(FINAL) ## Whole pipeline: MEMBERS=… VIDEO=… → $(FINAL) + report/
 	@echo
