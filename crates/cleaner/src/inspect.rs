@@ -1,24 +1,16 @@
 //! Looking at one file: what it really is, its hashes, and (optionally) its faces.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use facecore::dataset::Photo;
 use facecore::{
     pick_subject, AnalysisSettings, DecodeOptions, Embedding, FaceAnalyzer, MultiFacePolicy,
 };
 
-/// A file in a person's folder.
-#[derive(Debug, Clone)]
-pub struct Candidate {
-    pub person: String,
-    pub path: PathBuf,
-    /// Relative to the data folder, `/`-separated.
-    pub relative: String,
-}
-
 /// What was found in a file.
 #[derive(Debug, Clone)]
 pub struct Inspection {
-    pub candidate: Candidate,
+    pub candidate: Photo,
     pub sha256: String,
     pub size: u64,
     pub content: Content,
@@ -48,7 +40,7 @@ pub struct FaceFacts {
 }
 
 pub fn inspect(
-    candidate: Candidate,
+    candidate: Photo,
     analyzer: Option<&FaceAnalyzer>,
     settings: &AnalysisSettings,
 ) -> Inspection {

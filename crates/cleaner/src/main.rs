@@ -14,7 +14,7 @@ use facecore::{AnalysisSettings, FaceAnalyzer, ModelDir, ModelKind};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use checks::FindingKind;
-use inspect::{Candidate, Content, Inspection};
+use inspect::{Content, Inspection};
 use repair::Repair;
 use report::{Action, CleanReport, FileEntry};
 
@@ -78,15 +78,7 @@ fn main() {
 fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let scan = facecore::dataset::scan(&args.data_dir)?;
-    let candidates: Vec<Candidate> = scan
-        .photos
-        .iter()
-        .map(|p| Candidate {
-            person: p.person.clone(),
-            path: p.path.clone(),
-            relative: p.relative.clone(),
-        })
-        .collect();
+    let candidates = scan.photos;
     if candidates.is_empty() {
         anyhow::bail!(
             "no files found in {}/<person>/ folders",

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
-use facecore::format::{write_atomic, EncodeSettings};
+use facecore::format::EncodeSettings;
 use facecore::models::sha256_bytes;
 use facecore::{
     pick_subject, AnalysisSettings, DecodeOptions, DetectionSettings, DetectorKind, EncodedFace,
@@ -423,12 +423,9 @@ fn crop_path(crops: &Path, photo: &Photo) -> PathBuf {
 
 fn save_chip(path: &Path, chip: &[u8]) -> Result<()> {
     let size = facecore::embed::CHIP_SIZE;
-    let image = image::RgbImage::from_raw(size, size, chip.to_vec()).context("chip size")?;
-    let mut png = std::io::Cursor::new(Vec::new());
-    image.write_to(&mut png, image::ImageFormat::Png)?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    write_atomic(path, png.get_ref())?;
+    facecore::format::write_png(path, &facecore::RgbImage::new(size, size, chip.to_vec()))?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use facecore::{ImageRecord, Outcome};
+use facecore::{ImageRecord, Outcome, Rejection};
 
 #[derive(Default, Clone, Copy)]
 struct Row {
@@ -24,11 +24,9 @@ pub fn render(records: &[ImageRecord], reused: &[bool]) -> String {
         row.reused += was_reused as usize;
         match &record.outcome {
             Outcome::Encoded(_) => row.encoded += 1,
-            Outcome::Rejected(rejection) => match rejection.reason() {
-                "unreadable" => row.unreadable += 1,
-                "no_face" => row.no_face += 1,
-                _ => row.several_faces += 1,
-            },
+            Outcome::Rejected(Rejection::Unreadable { .. }) => row.unreadable += 1,
+            Outcome::Rejected(Rejection::NoFace) => row.no_face += 1,
+            Outcome::Rejected(Rejection::SeveralFaces { .. }) => row.several_faces += 1,
         }
     }
     let width = rows

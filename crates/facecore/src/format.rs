@@ -241,6 +241,20 @@ pub fn write_versioned<T: Serialize>(
     write_atomic(path, &bytes)
 }
 
+/// Writes RGB pixels as a PNG file, atomically (charts, confusion matrices, face chips).
+pub fn write_png(path: &Path, image: &crate::RgbImage) -> Result<(), FormatError> {
+    let buffer = ::image::RgbImage::from_raw(image.width, image.height, image.pixels.clone())
+        .expect("RgbImage holds width × height × 3 bytes");
+    let mut png = std::io::Cursor::new(Vec::new());
+    buffer
+        .write_to(&mut png, ::image::ImageFormat::Png)
+        .map_err(|e| FormatError::Encode {
+            kind: "PNG",
+            message: e.to_string(),
+        })?;
+    write_atomic(path, png.get_ref())
+}
+
 /// MessagePack bytes of `value` as a map (field names kept), the encoding every pipeline file uses.
 pub fn to_msgpack<T: Serialize>(value: &T) -> Result<Vec<u8>, FormatError> {
     rmp_serde::to_vec_named(value).map_err(|e| FormatError::Encode {

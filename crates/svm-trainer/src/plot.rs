@@ -96,11 +96,6 @@ pub fn confusion_png(report: &Report, path: &Path) -> Result<()> {
         }
         root.present().map_err(draw_err)?;
     }
-    let image = image::RgbImage::from_raw(width, height, pixels).context("plot buffer")?;
-    let mut png = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut png, image::ImageFormat::Png)
-        .context("encoding the PNG")?;
-    facecore::format::write_atomic(path, png.get_ref())?;
+    facecore::format::write_png(path, &facecore::RgbImage::new(width, height, pixels))?;
     Ok(())
 }

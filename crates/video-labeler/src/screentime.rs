@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -159,12 +159,7 @@ impl ScreenTime {
             }
             root.present().map_err(err)?;
         }
-        let image = image::RgbImage::from_raw(width, height, pixels).context("chart buffer")?;
-        let mut png = std::io::Cursor::new(Vec::new());
-        image
-            .write_to(&mut png, image::ImageFormat::Png)
-            .context("encoding the chart")?;
-        facecore::format::write_atomic(path, png.get_ref())?;
+        facecore::format::write_png(path, &facecore::RgbImage::new(width, height, pixels))?;
         Ok(())
     }
 }
