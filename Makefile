@@ -20,7 +20,7 @@ BIN        := target/release
 export FACE_MODELS_DIR := $(abspath $(MODELS_DIR))
 export FACELABEL_SHARED := $(SHARED)
 
-.PHONY: help deps models fixtures build test test-shared lint encode train label bench clean all demo check-video
+.PHONY: help deps models fixtures build test test-shared lint encode train label bench eval clean all demo check-video
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ help: ## List the targets
 deps: ## Install the system packages (apt-get; needs root or sudo)
 	scripts/install-deps.sh
 
-models: ## Fetch and verify dlib's model files into $(MODELS_DIR)/
+models: ## Fetch and verify the model files (SFace + YuNet, dlib) into $(MODELS_DIR)/
 	scripts/fetch-models.sh "$(MODELS_DIR)"
 
 fixtures: ## Fetch the real test photos (PyPI's face_recognition 1.3.0 sdist)
@@ -60,11 +60,16 @@ label: build ## Label $(VIDEO) with $(MODEL) into $(LABELED) (+ report/)
 	@test -f "$(MODEL)" || { echo "error: $(MODEL) not found; run make train first" >&2; exit 1; }
 	$(BIN)/video-labeler -i "$(VIDEO)" -o "$(LABELED)" -m "$(MODEL)" --labels labels.msgpack --report-dir report
 
-bench: models build ## Print speed and accuracy figures (encoder, trainer) on the shared data
+bench: models build ## Print speed and accuracy figures (models, encoder, labeler, cleaner, trainer) on the shared data
+	$(CARGO) run --release -q -p facecore --example bench-models
 	scripts/bench-encoder.sh "$(SHARED)/data"
 	scripts/bench-labeler.sh "$(SHARED)/data"
 	scripts/bench-cleaner.sh "$(SHARED)/data"
 	$(CARGO) run --release -q -p svm-fit --example bench -- "$(SHARED)/data/seed/seed_embeddings.csv"
+
+EMBEDDER ?= sface
+eval: models build ## Train on the TWICE dev photos, label every dev clip, print per-clip figures (EMBEDDER=sface|dlib)
+	scripts/eval.sh "$(SHARED)/data" "$(EMBEDDER)"
 
 # ---- The whole pipeline, one file target per stage: make redoes only what changed. ----
 MANIFESTS   := $(foreach m,$(MEMBERS),$(DATA)/$(m)/manifest.msgpack)

@@ -37,11 +37,14 @@ printf '%-34s %10s %12s\n' "Hamilton 1280×720 (--codec mp4v)" "$(label "$work/c
 "$bin/video-labeler" -q -i "$clip" -o "$work/out.mp4" -m "$work/model.msgpack" --labels-json "$work/labels.json"
 python3 - "$work/labels.json" <<'PY'
 import json, sys
-frames = json.load(open(sys.argv[1]))["frames"]
+frames = json.load(open(sys.argv[1]))["body"]["frames"]
 him = [f["index"] for f in frames if any(x["name"] == "lin_manuel_miranda" for x in f["faces"])]
 close = [i for i in him if 84 <= i <= 215]
+# Elsewhere: Alex Lacamoire's close profile (24-83) and the audience (216-274); in the wide stage
+# shot (0-23) the small singer is him.
+elsewhere = [i for i in him if 24 <= i < 80 or i > 219]
 print(f"Lin-Manuel Miranda labelled in {len(close)}/132 close-up frames ({100*len(close)/132:.1f}%), "
-      f"outside them in {len([i for i in him if not 80 <= i <= 219])} frames")
+      f"in the stage shot in {len([i for i in him if i < 24])}/24 frames, elsewhere in {len(elsewhere)} frames")
 PY
 for input in "$clip" "$work/clip6x.mp4"; do
     /usr/bin/time -f "%M" -o "$work/rss" "$bin/video-labeler" -q -i "$input" -o "$work/out.mp4" -m "$work/model.msgpack"

@@ -1,12 +1,16 @@
-# Sourced by fetch-models.sh and fetch-test-fixtures.sh: fetch one PyPI sdist without installing it
-# and check its SHA-256.
+# Sourced by fetch-models.sh and fetch-test-fixtures.sh: fetch one PyPI archive (an sdist or a wheel)
+# without installing it and check its SHA-256.
 #
 #   fetch_sdist NAME VERSION SHA256 DEST_DIR   → prints the path of the verified .tar.gz
+#   fetch_wheel NAME VERSION SHA256 DEST_DIR   → prints the path of the verified .whl
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
-fetch_sdist() {
-    local name=$1 version=$2 expected=$3 dest=$4
+fetch_sdist() { fetch_archive sdist "$@"; }
+fetch_wheel() { fetch_archive wheel "$@"; }
+
+fetch_archive() {
+    local kind=$1 name=$2 version=$3 expected=$4 dest=$5
     local python
     python=$(command -v python3 || command -v python) || {
         echo "error: python3 with pip is needed to fetch $name==$version from PyPI (apt-get install python3-pip)" >&2
@@ -16,16 +20,21 @@ fetch_sdist() {
         echo "error: pip is missing; install it with: apt-get install python3-pip" >&2
         return 1
     fi
-    # --no-deps --no-binary: only the source archive itself, nothing is installed.
-    if ! "$python" -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
+    # --no-deps: only the archive itself; nothing is installed.
+    local only=(--no-binary :all:) pattern='*.tar.gz'
+    if [ "$kind" = wheel ]; then
+        only=(--only-binary :all:)
+        pattern='*.whl'
+    fi
+    if ! "$python" -m pip download --quiet --disable-pip-version-check --no-deps "${only[@]}" \
             "$name==$version" -d "$dest" >&2; then
         echo "error: could not download $name==$version from PyPI (no network, or PyPI unreachable)" >&2
         return 1
     fi
     local archive
-    archive=$(ls "$dest"/*.tar.gz 2>/dev/null | head -n 1)
+    archive=$(find "$dest" -maxdepth 1 -name "$pattern" | head -n 1)
     if [ -z "$archive" ]; then
-        echo "error: pip did not produce an sdist for $name==$version in $dest" >&2
+        echo "error: pip did not produce a $kind for $name==$version in $dest" >&2
         return 1
     fi
     local actual

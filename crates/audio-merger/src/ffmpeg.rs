@@ -23,18 +23,66 @@ fn tool(name: &str) -> Result<Command> {
     }
 }
 
+/// What ffmpeg prints when its output could not be written (it may still exit 0).
+const WRITE_FAILURES: &[&str] = &[
+    "error writing trailer",
+    "no space left",
+    "error closing file",
+    "av_interleaved_write_frame",
+    "error muxing",
+    "i/o error",
+];
+
 /// Runs ffmpeg with `args` (quiet, overwriting), returning its error output on failure.
+///
+/// ffmpeg 5.1 can exit 0 after failing to write a file's trailer (a full disk), so any error it
+/// prints counts as a failure too. The child never outlives this process: it is killed and reaped
+/// on Ctrl-C, and the kernel kills it if this process dies (even by SIGKILL).
 pub fn ffmpeg(args: &[OsString]) -> Result<()> {
-    let out = tool("ffmpeg")?
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let mut command = tool("ffmpeg")?;
+    command
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
         .args(args)
-        .output()
-        .context("cannot run ffmpeg")?;
-    if !out.status.success() {
-        bail!(
-            "ffmpeg failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: prctl is async-signal-safe and only sets this child's own parent-death signal.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().context("cannot run ffmpeg")?;
+    let mut stderr = child.stderr.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let status = loop {
+        if cli::interrupted() {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("interrupted: ffmpeg was stopped");
+        }
+        match child.try_wait().context("waiting for ffmpeg")? {
+            Some(status) => break status,
+            None => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    };
+    let errors = reader.join().unwrap_or_default();
+    let errors = errors.trim();
+    if !status.success() {
+        bail!("ffmpeg failed: {errors}");
+    }
+    let lower = errors.to_ascii_lowercase();
+    if WRITE_FAILURES.iter().any(|sign| lower.contains(sign)) {
+        bail!("ffmpeg could not write its output although it exited normally (is the disk full?): {errors}");
     }
     Ok(())
 }

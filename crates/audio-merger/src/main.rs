@@ -43,16 +43,12 @@ struct Args {
     #[arg(long)]
     remove_processed: bool,
 
-    /// Print only errors.
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    quiet: cli::QuietArg,
 }
 
 fn main() {
-    if let Err(error) = run(Args::parse()) {
-        eprintln!("error: {error:#}");
-        std::process::exit(1);
-    }
+    cli::main(run)
 }
 
 /// Audio codecs an MP4/MOV file holds as they are; others are converted to AAC.
@@ -71,12 +67,11 @@ fn container_takes(output: &Path, codec: &str) -> bool {
     }
 }
 
-/// A hidden temporary path beside `target`, with the same extension (ffmpeg picks the container from it).
-fn temporary(target: &Path) -> Result<PathBuf> {
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+/// Runs ffmpeg into the hidden partial file beside `target`, checks the result with ffprobe (the
+/// streams `expect`ed are there and the length is right), and only then renames it over `target`;
+/// the partial file is removed on any failure.
+fn write_with_ffmpeg(target: &Path, args: Vec<OsString>, expect: &Expected) -> Result<()> {
+    let parent = facefile::fs::parent_or_dot(target);
     if !parent.is_dir() {
         bail!(
             "cannot write {}: the folder {} does not exist",
@@ -84,41 +79,87 @@ fn temporary(target: &Path) -> Result<PathBuf> {
             parent.display()
         );
     }
-    let name = target
-        .file_name()
-        .context("the output has no file name")?
-        .to_string_lossy();
-    let extension = target
-        .extension()
-        .map(|e| e.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "mp4".into());
-    Ok(parent.join(format!(
-        ".{name}.partial-{}.{extension}",
-        std::process::id()
-    )))
-}
-
-/// Runs ffmpeg into a temporary file and renames it over `target`; the temporary file is removed
-/// on failure.
-fn write_with_ffmpeg(target: &Path, args: Vec<OsString>) -> Result<()> {
-    let temp = temporary(target)?;
+    facefile::fs::remove_stale_partials(target);
+    let temp = facefile::fs::partial_path(target);
     let mut full = args;
     full.push(file_arg(&temp));
-    let result = ffmpeg::ffmpeg(&full).and_then(|()| {
-        std::fs::rename(&temp, target)
-            .with_context(|| format!("cannot move the result to {}", target.display()))
-    });
+    let result = ffmpeg::ffmpeg(&full)
+        .and_then(|()| expect.check(&temp, target))
+        .and_then(|()| {
+            std::fs::rename(&temp, target)
+                .with_context(|| format!("cannot move the result to {}", target.display()))
+        });
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
     result
 }
 
+/// What a finished file must hold.
+struct Expected {
+    video: bool,
+    audio: bool,
+    /// Seconds, within a frame or two.
+    duration: f64,
+}
+
+impl Expected {
+    fn check(&self, written: &Path, target: &Path) -> Result<()> {
+        let incomplete = |why: String| {
+            anyhow::anyhow!(
+                "{} was not written completely ({why}); is the disk full? {} is unchanged",
+                target.display(),
+                target.display()
+            )
+        };
+        let media =
+            probe(written).map_err(|e| incomplete(format!("ffprobe cannot read it: {e:#}")))?;
+        if self.video && media.first("video").is_none() {
+            return Err(incomplete("it has no video stream".into()));
+        }
+        if self.audio && media.first("audio").is_none() {
+            return Err(incomplete("it has no sound".into()));
+        }
+        let duration = media.duration.unwrap_or(0.0);
+        if duration + 0.2 < self.duration {
+            return Err(incomplete(format!(
+                "it lasts {duration:.2} s instead of {:.2} s",
+                self.duration
+            )));
+        }
+        Ok(())
+    }
+}
+
 fn os(s: &str) -> OsString {
     OsString::from(s)
 }
 
+fn check_paths(args: &Args) -> Result<()> {
+    let inputs = [
+        ("--input", args.input.as_path()),
+        ("--processed", args.processed.as_path()),
+    ];
+    let mut outputs = vec![("--output", args.output.as_path())];
+    if let Some(audio) = &args.audio {
+        outputs.push(("--audio", audio.as_path()));
+    }
+    facefile::fs::check_distinct(&inputs, &outputs)?;
+    if args.remove_processed {
+        facefile::fs::check_distinct(
+            &[("--input", args.input.as_path())],
+            &[(
+                "--processed (with --remove-processed)",
+                args.processed.as_path(),
+            )],
+        )
+        .context("--remove-processed would delete the original")?;
+    }
+    Ok(())
+}
+
 fn run(args: Args) -> Result<()> {
+    check_paths(&args)?;
     let original = probe(&args.input)
         .with_context(|| format!("cannot read the original {}", args.input.display()))?;
     let processed = probe(&args.processed).with_context(|| {
@@ -142,17 +183,6 @@ fn run(args: Args) -> Result<()> {
         .with_context(|| format!("cannot tell how long {} is", args.processed.display()))?;
     let audio_codec = audio.codec_name.clone().unwrap_or_default();
     let copy_audio = container_takes(&args.output, &audio_codec);
-    let same = |a: &Path, b: &Path| {
-        a.canonicalize()
-            .ok()
-            .is_some_and(|a| Some(a) == b.canonicalize().ok())
-    };
-    if same(&args.output, &args.input) || same(&args.output, &args.processed) {
-        bail!(
-            "{} is also an input; write the result to a new file",
-            args.output.display()
-        );
-    }
 
     let audio_args = |copy: bool| -> Vec<OsString> {
         if copy {
@@ -180,7 +210,15 @@ fn run(args: Args) -> Result<()> {
     ]);
     merge.extend(audio_args(copy_audio));
     merge.extend([os("-t"), os(&duration), os("-movflags"), os("+faststart")]);
-    write_with_ffmpeg(&args.output, merge)?;
+    write_with_ffmpeg(
+        &args.output,
+        merge,
+        &Expected {
+            video: true,
+            audio: true,
+            duration: video_duration,
+        },
+    )?;
 
     if let Some(audio_path) = &args.audio {
         let keep_copy = container_takes(audio_path, &audio_codec);
@@ -193,13 +231,21 @@ fn run(args: Args) -> Result<()> {
         ];
         extract.extend(audio_args(keep_copy));
         extract.extend([os("-t"), os(&duration)]);
-        write_with_ffmpeg(audio_path, extract)?;
+        write_with_ffmpeg(
+            audio_path,
+            extract,
+            &Expected {
+                video: false,
+                audio: true,
+                duration: video_duration.min(original.duration.unwrap_or(video_duration)),
+            },
+        )?;
     }
     if args.remove_processed {
         std::fs::remove_file(&args.processed)
             .with_context(|| format!("cannot remove {}", args.processed.display()))?;
     }
-    if !args.quiet {
+    if !args.quiet.quiet {
         println!(
             "{} ← video of {} (copied) + sound of {} ({}{}), {video_duration:.2} s",
             args.output.display(),

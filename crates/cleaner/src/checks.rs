@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::inspect::{Content, Inspection};
+use crate::inspect::Inspection;
 
 /// Difference hashes at most this many bits apart are the same picture (resized or recompressed).
 pub const NEAR_DUPLICATE_BITS: u32 = 6;
@@ -43,36 +43,39 @@ pub enum FindingKind {
 /// Exact duplicates by SHA-256 and near duplicates by difference hash.
 pub fn duplicates(files: &[Inspection]) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut first_by_hash: HashMap<&str, usize> = HashMap::new();
+    // The first copy of each photo anywhere, and the first copy in each person's folder: a second
+    // copy in the same folder is a duplicate there even when another person also has the photo.
+    let mut first_anywhere: HashMap<&str, usize> = HashMap::new();
+    let mut first_in_folder: HashMap<(&str, &str), usize> = HashMap::new();
     let mut exact = vec![false; files.len()];
     for (i, file) in files.iter().enumerate() {
-        if file.sha256.is_empty() {
+        let (sha, person) = (file.sha256(), file.candidate.person.as_str());
+        if sha.is_empty() {
             continue;
         }
-        match first_by_hash.get(file.sha256.as_str()) {
-            None => {
-                first_by_hash.insert(&file.sha256, i);
-            }
-            Some(&first) => {
-                exact[i] = true;
-                let of = files[first].candidate.relative.clone();
-                let kind = if files[first].candidate.person == file.candidate.person {
-                    FindingKind::DuplicateInFolder { of }
-                } else {
-                    FindingKind::DuplicateAcrossPeople { of }
-                };
-                findings.push(Finding { index: i, kind });
-            }
+        let kind = if let Some(&first) = first_in_folder.get(&(person, sha)) {
+            Some(FindingKind::DuplicateInFolder {
+                of: files[first].candidate.relative.clone(),
+            })
+        } else {
+            first_in_folder.insert((person, sha), i);
+            first_anywhere
+                .get(sha)
+                .map(|&first| FindingKind::DuplicateAcrossPeople {
+                    of: files[first].candidate.relative.clone(),
+                })
+        };
+        first_anywhere.entry(sha).or_insert(i);
+        if let Some(kind) = kind {
+            exact[i] = true;
+            findings.push(Finding { index: i, kind });
         }
     }
     let hashes: Vec<(usize, u64)> = files
         .iter()
         .enumerate()
         .filter(|(i, _)| !exact[*i])
-        .filter_map(|(i, f)| match &f.content {
-            Content::Image(facts) => Some((i, facts.dhash)),
-            Content::Broken(_) => None,
-        })
+        .filter_map(|(i, f)| f.facts().map(|facts| (i, facts.dhash)))
         .collect();
     for (a, &(i, hash_i)) in hashes.iter().enumerate() {
         // Each photo is reported once, against the first earlier photo it matches.
@@ -105,18 +108,10 @@ fn mean_smallest(mut distances: Vec<f32>, k: usize) -> Option<f32> {
 /// Photos whose face is closer to another person's photos than to the rest of its own folder
 /// (mean distance to the 3 nearest of each).
 pub fn wrong_people(files: &[Inspection]) -> Vec<Finding> {
-    let subjects: Vec<(usize, &str, &facecore::Embedding)> = files
+    let subjects: Vec<(usize, &str, &facefile::Embedding)> = files
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| match &f.content {
-            Content::Image(facts) => facts
-                .faces
-                .as_ref()?
-                .subject
-                .as_ref()
-                .map(|e| (i, f.candidate.person.as_str(), e)),
-            Content::Broken(_) => None,
-        })
+        .filter_map(|(i, f)| f.subject().map(|e| (i, f.candidate.person.as_str(), e)))
         .collect();
     let mut per_person: HashMap<&str, usize> = HashMap::new();
     for (_, person, _) in &subjects {

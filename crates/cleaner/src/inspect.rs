@@ -1,88 +1,61 @@
-//! Looking at one file: what it really is, its hashes, and (optionally) its faces.
+//! Looking at one file: what it really is, its hashes, and (optionally) its faces — through
+//! `facecore::examine`, the same routine the encoder uses, with the same settings.
 
 use std::path::Path;
 
 use facecore::dataset::Photo;
-use facecore::{
-    pick_subject, AnalysisSettings, DecodeOptions, Embedding, FaceAnalyzer, MultiFacePolicy,
-};
+use facecore::photo::{FaceFindings, ImageFacts};
+use facecore::{ExamineOptions, Examined, FaceAnalyzer};
+use facefile::Embedding;
 
-/// What was found in a file.
+/// A file and what was found in it.
 #[derive(Debug, Clone)]
 pub struct Inspection {
     pub candidate: Photo,
-    pub sha256: String,
-    pub size: u64,
-    pub content: Content,
+    pub examined: Examined,
 }
 
-#[derive(Debug, Clone)]
-pub enum Content {
-    /// Not a usable image; the reason.
-    Broken(String),
-    Image(ImageFacts),
-}
+impl Inspection {
+    pub fn sha256(&self) -> &str {
+        &self.examined.sha256
+    }
 
-#[derive(Debug, Clone)]
-pub struct ImageFacts {
-    pub format: &'static str,
-    pub cmyk: bool,
-    pub dhash: u64,
-    /// `None` when face checks are off; boxed, as the embedding makes it large.
-    pub faces: Option<Box<FaceFacts>>,
-}
+    /// The decoded image's facts, or `None` when the file is not a usable image.
+    pub fn facts(&self) -> Option<&ImageFacts> {
+        self.examined.content.as_ref().ok()
+    }
 
-#[derive(Debug, Clone)]
-pub struct FaceFacts {
-    pub count: usize,
-    /// The subject's embedding (one face, or a clearly dominant one).
-    pub subject: Option<Embedding>,
+    /// Why the file is not a usable image.
+    pub fn broken(&self) -> Option<&str> {
+        self.examined.content.as_ref().err().map(String::as_str)
+    }
+
+    pub fn faces(&self) -> Option<&FaceFindings> {
+        self.facts()?.faces.as_ref()
+    }
+
+    /// The embedding of the photo's subject (one face, or a clearly dominant one).
+    pub fn subject(&self) -> Option<&Embedding> {
+        self.faces()?.subject.as_ref().map(|face| &face.embedding)
+    }
 }
 
 pub fn inspect(
     candidate: Photo,
-    analyzer: Option<&FaceAnalyzer>,
-    settings: &AnalysisSettings,
+    analyzer: Option<&mut FaceAnalyzer>,
+    options: &ExamineOptions,
 ) -> Inspection {
-    let bytes = match std::fs::read(&candidate.path) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            return Inspection {
-                candidate,
-                sha256: String::new(),
-                size: 0,
-                content: Content::Broken(format!("cannot read file: {error}")),
-            }
-        }
-    };
-    let sha256 = facecore::models::sha256_bytes(&bytes);
-    let size = bytes.len() as u64;
-    let content = match facecore::decode_bytes(&bytes, &DecodeOptions::default()) {
-        Err(error) => Content::Broken(error.to_string()),
-        Ok(decoded) => {
-            let faces = analyzer.map(|analyzer| {
-                let found = analyzer.analyze(&decoded.image, settings, false);
-                let boxes: Vec<_> = found.iter().map(|(f, _)| f.bbox).collect();
-                let subject =
-                    pick_subject(&boxes, MultiFacePolicy::Dominant).map(|i| found[i].0.embedding);
-                Box::new(FaceFacts {
-                    count: found.len(),
-                    subject,
-                })
-            });
-            Content::Image(ImageFacts {
-                format: decoded.format,
-                cmyk: decoded.cmyk,
-                dhash: facecore::difference_hash(&decoded.image),
-                faces,
-            })
-        }
+    let examined = match std::fs::read(&candidate.path) {
+        Ok(bytes) => facecore::examine(&bytes, analyzer, options),
+        Err(error) => Examined {
+            sha256: String::new(),
+            size: 0,
+            content: Err(format!("cannot read file: {error}")),
+        },
     };
     Inspection {
         candidate,
-        sha256,
-        size,
-        content,
+        examined,
     }
 }
 

@@ -2,21 +2,23 @@
 
 mod checks;
 mod inspect;
+mod quarantine;
 mod repair;
 mod report;
 
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use clap::Parser;
-use facecore::{AnalysisSettings, FaceAnalyzer, ModelDir, ModelKind};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use anyhow::{bail, Result};
+use clap::{Parser, ValueEnum};
+use cli::{DataDirArg, DetectionArgs, ModelsArg, QuietArg, ThreadsArg};
+use facecore::{DecodeOptions, ExamineOptions, FaceAnalyzer, ModelDir};
+use facefile::format::clean_report::Action;
+use facefile::{EmbedderKind, MultiFacePolicy};
 
 use checks::FindingKind;
-use inspect::{Content, Inspection};
-use repair::Repair;
-use report::{Action, CleanReport, FileEntry};
+use inspect::Inspection;
+use report::{FileEntry, Summary};
 
 /// Clean the photo folders data/<person>/ before encoding.
 ///
@@ -24,7 +26,9 @@ use report::{Action, CleanReport, FileEntry};
 /// exact duplicates in a folder) are moved to DATA/.quarantine/<person>/ with the reason — nothing
 /// is deleted unless you ask with --delete. PNG, WebP, GIF (first frame), CMYK and misnamed files
 /// become plain JPEGs. Duplicates across people, near duplicates, group photos and photos that look
-/// like another person are flagged on a review page (DATA/review.html) for you to check.
+/// like another person are flagged on a review page (DATA/review.html) for you to check. Faces are
+/// found with the encoder's settings (--embedder, --detector, --upsample, --multi-face), so a photo
+/// is kept exactly when the encoder can use it.
 #[derive(Parser, Debug)]
 #[command(
     name = "cleaner",
@@ -34,14 +38,8 @@ use report::{Action, CleanReport, FileEntry};
     after_help = "Examples:\n  cleaner -d data/ --dry-run   # see what would happen\n  cleaner -d data/"
 )]
 struct Args {
-    /// Folder with one sub-folder of photos per person.
-    #[arg(
-        short = 'd',
-        long = "data-dir",
-        value_name = "DIR",
-        default_value = "data"
-    )]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    data: DataDirArg,
 
     /// Change nothing; print and report what would be done.
     #[arg(long)]
@@ -55,80 +53,140 @@ struct Args {
     #[arg(long)]
     no_face_check: bool,
 
-    /// Folder with dlib's model files [default: $FACE_MODELS_DIR, else models/].
-    #[arg(long, value_name = "DIR")]
-    models_dir: Option<PathBuf>,
+    #[command(flatten)]
+    detection: DetectionArgs,
 
-    /// Worker threads [default: one per core].
-    #[arg(short = 'j', long, value_name = "N")]
-    threads: Option<usize>,
+    /// With several faces in a photo, as the encoder's --multi-face: dominant keeps the main face if
+    /// it clearly outweighs the others; largest always keeps the largest; reject rejects them all.
+    #[arg(long, value_enum, default_value_t = MultiFaceArg::Dominant)]
+    multi_face: MultiFaceArg,
 
-    /// Print only errors.
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    threads: ThreadsArg,
+
+    #[command(flatten)]
+    models: ModelsArg,
+
+    #[command(flatten)]
+    quiet: QuietArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MultiFaceArg {
+    Dominant,
+    Largest,
+    Reject,
 }
 
 fn main() {
-    if let Err(error) = run(Args::parse()) {
-        eprintln!("error: {error:#}");
-        std::process::exit(1);
-    }
+    cli::main(run)
 }
 
 fn run(args: Args) -> Result<()> {
     let started = Instant::now();
-    let scan = facecore::dataset::scan(&args.data_dir)?;
-    let candidates = scan.photos;
-    if candidates.is_empty() {
-        anyhow::bail!(
-            "no files found in {}/<person>/ folders",
-            args.data_dir.display()
-        );
+    let quiet = args.quiet.quiet;
+    let data_dir = &args.data.data_dir;
+    let scan = facecore::dataset::scan(data_dir)?;
+    for skipped in &scan.skipped {
+        eprintln!("warning: {skipped}");
     }
-    let settings = AnalysisSettings::default();
-    let models = ModelDir::locate(args.models_dir.as_deref());
-    if !args.no_face_check {
-        models.verified(ModelKind::Landmarks5)?;
-        models.verified(ModelKind::FaceEmbedding)?;
+    if scan.photos.is_empty() {
+        bail!("no files found in {}/<person>/ folders", data_dir.display());
     }
-    let bar = if args.quiet {
-        ProgressBar::hidden()
+    let face_checks = if args.no_face_check {
+        None
     } else {
-        ProgressBar::with_draw_target(Some(candidates.len() as u64), ProgressDrawTarget::stderr())
+        Some(args.detection.settings(EmbedderKind::default(), 1)?)
     };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} checking [{bar:30}] {pos}/{len} files  {per_sec}  ETA {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
+    let models = ModelDir::new(&args.models.models_dir);
+    if let Some(settings) = &face_checks {
+        models.verify_for(settings)?;
+    }
+    let policy = match args.multi_face {
+        MultiFaceArg::Dominant => MultiFacePolicy::Dominant,
+        MultiFaceArg::Largest => MultiFacePolicy::Largest,
+        MultiFaceArg::Reject => MultiFacePolicy::Reject,
+    };
+    let options = ExamineOptions {
+        decode: DecodeOptions::default(),
+        policy,
+        grey_view: false,
+        chip: false,
+    };
+    let files = inspect_all(&args, scan.photos, face_checks, &models, &options)?;
+    let inspect_seconds = started.elapsed().as_secs_f64();
+
+    let mut entries = decide(&files, policy);
+    if !args.dry_run {
+        let quarantine = quarantine::Quarantine::new(data_dir.join(".quarantine"), args.delete);
+        for (entry, file) in entries.iter_mut().zip(&files) {
+            quarantine.apply(entry, file)?;
+        }
+    }
+    let summary = Summary::new(
+        data_dir,
+        args.dry_run,
+        args.delete,
+        face_checks,
+        entries,
+        inspect_seconds,
+        started.elapsed().as_secs_f64(),
     );
-    let total = candidates.len();
-    let mut inspected: Vec<Option<Inspection>> = (0..total).map(|_| None).collect();
-    let face_check = !args.no_face_check;
+    if !args.dry_run {
+        summary.write(data_dir)?;
+    }
+    if !quiet {
+        print!("{}", summary.render());
+        if !args.dry_run {
+            println!(
+                "report → {0}/clean-report.msgpack, {0}/clean-report.json; review page → {0}/review.html",
+                data_dir.display()
+            );
+        } else {
+            println!("dry run: nothing was changed");
+        }
+    }
+    Ok(())
+}
+
+fn inspect_all(
+    args: &Args,
+    photos: Vec<facecore::dataset::Photo>,
+    face_checks: Option<facefile::AnalysisSettings>,
+    models: &ModelDir,
+    options: &ExamineOptions,
+) -> Result<Vec<Inspection>> {
+    let quiet = args.quiet.quiet;
+    let bar = cli::progress::bar("checking", "files", Some(photos.len() as u64), quiet);
+    let mut inspected: Vec<Option<Inspection>> = vec![None; photos.len()];
     facecore::run_pool(
-        args.threads.unwrap_or_else(facecore::pool::default_threads),
-        candidates,
+        args.threads.resolve(quiet),
+        photos,
         || -> Result<Option<FaceAnalyzer>, facecore::ModelError> {
-            face_check
-                .then(|| FaceAnalyzer::load(&models, &settings))
+            face_checks
+                .map(|settings| FaceAnalyzer::load(models, settings))
                 .transpose()
         },
-        |analyzer, candidate| inspect::inspect(candidate, analyzer.as_ref(), &settings),
+        |analyzer, candidate| inspect::inspect(candidate, analyzer.as_mut(), options),
         |index, inspection| {
             bar.inc(1);
             inspected[index] = Some(inspection);
         },
     )?;
     bar.finish_and_clear();
-    let files: Vec<Inspection> = inspected
+    if cli::interrupted() {
+        bail!("interrupted: nothing was changed");
+    }
+    Ok(inspected
         .into_iter()
         .map(|i| i.expect("every file inspected"))
-        .collect();
-    let inspect_seconds = started.elapsed().as_secs_f64();
+        .collect())
+}
 
-    let mut findings = checks::duplicates(&files);
-    findings.extend(checks::wrong_people(&files));
+/// Each file's decision: quarantine, flag, or keep (and repair).
+fn decide(files: &[Inspection], policy: MultiFacePolicy) -> Vec<FileEntry> {
+    let mut findings = checks::duplicates(files);
+    findings.extend(checks::wrong_people(files));
     let mut entries: Vec<FileEntry> = files.iter().map(FileEntry::new).collect();
     for finding in findings {
         let entry = &mut entries[finding.index];
@@ -145,160 +203,35 @@ fn run(args: Args) -> Result<()> {
             )),
         }
     }
-    for (entry, file) in entries.iter_mut().zip(&files) {
-        match &file.content {
-            Content::Broken(reason) => entry.quarantine(reason.clone()),
-            Content::Image(facts) => {
-                if let Some(faces) = &facts.faces {
-                    match (faces.count, &faces.subject) {
-                        (0, _) => entry.quarantine("no face found".into()),
-                        (1, _) => {}
-                        (n, Some(_)) => entry.flag(format!(
-                            "{n} faces; the largest is clearly the subject and is used"
-                        )),
-                        (n, None) => entry.flag(format!(
-                            "{n} faces and none clearly the subject: the encoder skips it"
-                        )),
+    let mut reserved = HashSet::new();
+    for (entry, file) in entries.iter_mut().zip(files) {
+        if let Some(reason) = file.broken() {
+            entry.quarantine(reason.to_string());
+            continue;
+        }
+        let facts = file.facts().expect("not broken");
+        if let Some(faces) = &facts.faces {
+            if let Some(error) = &faces.error {
+                entry.flag(format!("the face check failed: {error}"));
+            }
+            match (faces.count, faces.subject.is_some()) {
+                (0, _) if faces.error.is_none() => entry.quarantine("no face found".into()),
+                (0 | 1, _) => {}
+                (n, true) => entry.flag(format!(
+                    "{n} faces; the encoder uses the {} one",
+                    match policy {
+                        MultiFacePolicy::Largest => "largest",
+                        _ => "clearly dominant",
                     }
-                }
-                if entry.action == Action::Keep {
-                    entry.repair = repair::plan(&file.candidate.path, facts);
-                }
+                )),
+                (n, false) => entry.flag(format!(
+                    "{n} faces and none clearly the subject: the encoder rejects it (see --multi-face)"
+                )),
             }
         }
-    }
-
-    let quarantine_root = args.data_dir.join(".quarantine");
-    if !args.dry_run {
-        for (entry, file) in entries.iter_mut().zip(&files) {
-            apply(entry, file, &quarantine_root, args.delete)
-                .with_context(|| format!("while cleaning {}", file.candidate.path.display()))?;
+        if entry.action() == &Action::Keep {
+            entry.repair = repair::plan(&file.candidate.path, facts, &mut reserved);
         }
     }
-    let report = CleanReport::new(
-        &args.data_dir,
-        args.dry_run,
-        args.delete,
-        face_check,
-        entries,
-        inspect_seconds,
-        started.elapsed().as_secs_f64(),
-    );
-    if !args.dry_run {
-        report.write(&args.data_dir)?;
-    }
-    if !args.quiet {
-        print!("{}", report.render());
-        if !args.dry_run {
-            println!(
-                "report → {0}/clean-report.msgpack, {0}/clean-report.json; review page → {0}/review.html",
-                args.data_dir.display()
-            );
-        } else {
-            println!("dry run: nothing was changed");
-        }
-    }
-    Ok(())
-}
-
-/// Carries out one file's decision: quarantine (or delete), convert, or rename.
-fn apply(
-    entry: &mut FileEntry,
-    file: &Inspection,
-    quarantine_root: &Path,
-    delete: bool,
-) -> Result<()> {
-    let path = &file.candidate.path;
-    match entry.action.clone() {
-        Action::Quarantine { reason } => {
-            entry.final_path = Some(set_aside(
-                path,
-                &file.candidate.person,
-                quarantine_root,
-                delete,
-                &reason,
-            )?);
-        }
-        Action::Keep => match entry.repair.clone() {
-            Repair::None => {}
-            Repair::Rename { to } => {
-                std::fs::rename(path, &to)
-                    .with_context(|| format!("cannot rename to {}", to.display()))?;
-                entry.final_path = Some(Some(to));
-            }
-            Repair::Convert { to, why } => {
-                let format = match &file.content {
-                    Content::Image(facts) => facts.format,
-                    Content::Broken(_) => unreachable!("only images are converted"),
-                };
-                let pixels = repair::pixels(path, format)?;
-                let jpeg = facecore::encode_jpeg(&pixels, 95)?;
-                // The original goes aside first: the JPEG may take its very name (a PNG named .jpg).
-                let reason = format!("original of {} ({why})", to.display());
-                set_aside(
-                    path,
-                    &file.candidate.person,
-                    quarantine_root,
-                    delete,
-                    &reason,
-                )?;
-                facecore::format::write_atomic(&to, &jpeg)?;
-                entry.final_path = Some(Some(to));
-            }
-        },
-    }
-    Ok(())
-}
-
-/// Moves a file to `<quarantine>/<person>/` (never overwriting) and logs why; or deletes it.
-/// Returns where it went (`None` when deleted).
-fn set_aside(
-    path: &Path,
-    person: &str,
-    quarantine_root: &Path,
-    delete: bool,
-    reason: &str,
-) -> Result<Option<PathBuf>> {
-    if delete {
-        std::fs::remove_file(path).with_context(|| format!("cannot delete {}", path.display()))?;
-        return Ok(None);
-    }
-    let folder = quarantine_root.join(person);
-    std::fs::create_dir_all(&folder)
-        .with_context(|| format!("cannot create {}", folder.display()))?;
-    let name = path
-        .file_name()
-        .context("no file name")?
-        .to_string_lossy()
-        .into_owned();
-    let mut target = folder.join(&name);
-    let mut n = 2;
-    while target.exists() {
-        target = folder.join(format!("{n}-{name}"));
-        n += 1;
-    }
-    std::fs::rename(path, &target)
-        .with_context(|| format!("cannot move to {}", target.display()))?;
-    let log = quarantine_root.join("log.tsv");
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let line = format!(
-        "{seconds}\t{}\t{}\t{}\n",
-        person,
-        target
-            .strip_prefix(quarantine_root)
-            .unwrap_or(&target)
-            .display(),
-        reason.replace(['\t', '\n'], " ")
-    );
-    use std::io::Write;
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log)
-        .and_then(|mut f| f.write_all(line.as_bytes()))
-        .with_context(|| format!("cannot write {}", log.display()))?;
-    Ok(Some(target))
+    entries
 }

@@ -1,11 +1,13 @@
 //! Making every photo a plain RGB JPEG with the right extension, keeping the original.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use facecore::photo::ImageFacts;
 use facecore::{DecodeOptions, RgbImage};
 
-use crate::inspect::{extension, ImageFacts};
+use crate::inspect::extension;
 
 /// What a readable image needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,14 +20,16 @@ pub enum Repair {
     Convert { to: PathBuf, why: String },
 }
 
-pub fn plan(path: &Path, facts: &ImageFacts) -> Repair {
+/// What `path` needs; `reserved` holds the names other repairs of this run will write, so two files
+/// (`p.png` and `p.webp`) never get the same new name.
+pub fn plan(path: &Path, facts: &ImageFacts, reserved: &mut HashSet<PathBuf>) -> Repair {
     let is_jpeg_name = matches!(extension(path).as_str(), "jpg" | "jpeg");
     if facts.format == "JPEG" && !facts.cmyk {
         if is_jpeg_name {
             Repair::None
         } else {
             Repair::Rename {
-                to: free_name(path),
+                to: free_name(path, reserved),
             }
         }
     } else {
@@ -37,14 +41,15 @@ pub fn plan(path: &Path, facts: &ImageFacts) -> Repair {
             format!("{} converted to JPEG", facts.format)
         };
         Repair::Convert {
-            to: free_name(path),
+            to: free_name(path, reserved),
             why,
         }
     }
 }
 
-/// `name.jpg` beside `path`, or `name-2.jpg`, … if that is taken by another file.
-fn free_name(path: &Path) -> PathBuf {
+/// `name.jpg` beside `path`, or `name-2.jpg`, … if that is taken by another file or by another
+/// repair of this run; the name is then reserved.
+fn free_name(path: &Path, reserved: &mut HashSet<PathBuf>) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -52,10 +57,11 @@ fn free_name(path: &Path) -> PathBuf {
     let parent = path.parent().unwrap_or(Path::new("."));
     let mut candidate = parent.join(format!("{stem}.jpg"));
     let mut n = 2;
-    while candidate.exists() && candidate != path {
+    while (candidate.exists() && candidate != path) || reserved.contains(&candidate) {
         candidate = parent.join(format!("{stem}-{n}.jpg"));
         n += 1;
     }
+    reserved.insert(candidate.clone());
     candidate
 }
 

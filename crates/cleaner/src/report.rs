@@ -6,84 +6,59 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use serde::Serialize;
+use facefile::format::clean_report::{
+    Action, CleanReport, CleanReportFile, FileReport, PersonSummary, CLEAN_REPORT_FILE,
+};
+use facefile::{AnalysisSettings, Stamped};
 
-use crate::inspect::{Content, Inspection};
+use crate::inspect::Inspection;
 use crate::repair::Repair;
 
-pub const REPORT_KIND: &str = "facelabel-clean-report";
-pub const REPORT_VERSION: u32 = 1;
-
-/// The decision for a file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Keep,
-    Quarantine { reason: String },
-}
-
-#[derive(Debug, Clone, Serialize)]
+/// One file's decision while the cleaner runs: what the report will say, and where the file is.
+#[derive(Debug, Clone)]
 pub struct FileEntry {
-    pub person: String,
-    pub path: String,
-    pub sha256: String,
-    pub size: u64,
-    pub format: Option<String>,
-    pub faces: Option<usize>,
-    pub action: Action,
-    #[serde(serialize_with = "serialize_repair")]
+    pub report: FileReport,
     pub repair: Repair,
-    /// For a human to look at; the file stays where it is.
-    pub flags: Vec<String>,
     /// Where the file is now: `Some(None)` when deleted, `None` when it did not move.
-    #[serde(skip)]
     pub final_path: Option<Option<PathBuf>>,
-    #[serde(skip)]
     original: PathBuf,
-}
-
-fn serialize_repair<S: serde::Serializer>(repair: &Repair, s: S) -> Result<S::Ok, S::Error> {
-    match repair {
-        Repair::None => s.serialize_none(),
-        Repair::Rename { to } => s.serialize_some(&format!("renamed to {}", to.display())),
-        Repair::Convert { to, why } => s.serialize_some(&format!("{why}: {}", to.display())),
-    }
 }
 
 impl FileEntry {
     pub fn new(file: &Inspection) -> FileEntry {
-        let (format, faces) = match &file.content {
-            Content::Image(facts) => (
-                Some(facts.format.to_string()),
-                facts.faces.as_ref().map(|f| f.count),
-            ),
-            Content::Broken(_) => (None, None),
-        };
         FileEntry {
-            person: file.candidate.person.clone(),
-            path: file.candidate.relative.clone(),
-            sha256: file.sha256.clone(),
-            size: file.size,
-            format,
-            faces,
-            action: Action::Keep,
+            report: FileReport {
+                person: file.candidate.person.clone(),
+                path: file.candidate.relative.clone(),
+                sha256: file.sha256().to_string(),
+                size: file.examined.size,
+                format: file.facts().map(|facts| facts.format.to_string()),
+                faces: file.faces().map(|f| f.count),
+                action: Action::Keep,
+                repair: None,
+                flags: Vec::new(),
+                now_at: None,
+            },
             repair: Repair::None,
-            flags: Vec::new(),
             final_path: None,
             original: file.candidate.path.clone(),
         }
     }
 
+    pub fn action(&self) -> &Action {
+        &self.report.action
+    }
+
     /// The first reason wins; a quarantined file is not also repaired.
     pub fn quarantine(&mut self, reason: String) {
-        if self.action == Action::Keep {
-            self.action = Action::Quarantine { reason };
+        if self.report.action == Action::Keep {
+            self.report.action = Action::Quarantine { reason };
             self.repair = Repair::None;
         }
     }
 
     pub fn flag(&mut self, reason: String) {
-        self.flags.push(reason);
+        self.report.flags.push(reason);
     }
 
     /// Where to find the file now (for the review page).
@@ -94,78 +69,84 @@ impl FileEntry {
             None => Some(&self.original),
         }
     }
+
+    /// The entry as the report records it.
+    fn finished(&self, data_dir: &Path) -> FileReport {
+        let mut report = self.report.clone();
+        report.repair = match &self.repair {
+            Repair::None => None,
+            Repair::Rename { to } => Some(format!("renamed to {}", to.display())),
+            Repair::Convert { to, why } => Some(format!("{why}: {}", to.display())),
+        };
+        report.now_at = match &self.final_path {
+            Some(Some(path)) => Some(
+                path.strip_prefix(data_dir)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string(),
+            ),
+            _ => None,
+        };
+        report
+    }
 }
 
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct PersonSummary {
-    pub files: usize,
-    pub kept: usize,
-    pub converted: usize,
-    pub renamed: usize,
-    pub quarantined: usize,
-    pub flagged: usize,
+/// The whole run, for printing, the report files and the review page.
+pub struct Summary {
+    pub report: CleanReport,
+    pub entries: Vec<FileEntry>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct CleanReport {
-    pub kind: String,
-    pub version: u32,
-    pub producer: String,
-    pub data_dir: String,
-    pub dry_run: bool,
-    pub deleted_instead_of_quarantined: bool,
-    pub face_checks: bool,
-    pub people: BTreeMap<String, PersonSummary>,
-    pub files: Vec<FileEntry>,
-    pub inspect_seconds: f64,
-    pub files_per_second: f64,
-}
-
-impl CleanReport {
+impl Summary {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         data_dir: &Path,
         dry_run: bool,
         delete: bool,
-        face_checks: bool,
-        files: Vec<FileEntry>,
+        face_checks: Option<AnalysisSettings>,
+        entries: Vec<FileEntry>,
         inspect_seconds: f64,
         total_seconds: f64,
-    ) -> CleanReport {
+    ) -> Summary {
         let mut people: BTreeMap<String, PersonSummary> = BTreeMap::new();
-        for file in &files {
-            let row = people.entry(file.person.clone()).or_default();
+        for entry in &entries {
+            let row = people.entry(entry.report.person.clone()).or_default();
             row.files += 1;
-            match (&file.action, &file.repair) {
+            match (&entry.report.action, &entry.repair) {
                 (Action::Quarantine { .. }, _) => row.quarantined += 1,
                 (Action::Keep, Repair::None) => row.kept += 1,
                 (Action::Keep, Repair::Rename { .. }) => row.renamed += 1,
                 (Action::Keep, Repair::Convert { .. }) => row.converted += 1,
             }
-            row.flagged += !file.flags.is_empty() as usize;
+            row.flagged += !entry.report.flags.is_empty() as usize;
         }
-        CleanReport {
-            kind: REPORT_KIND.into(),
-            version: REPORT_VERSION,
-            producer: format!("cleaner {}", env!("CARGO_PKG_VERSION")),
-            data_dir: data_dir.display().to_string(),
-            dry_run,
-            deleted_instead_of_quarantined: delete,
-            face_checks,
-            people,
-            files_per_second: files.len() as f64 / total_seconds.max(1e-9),
-            files,
-            inspect_seconds,
+        Summary {
+            report: CleanReport {
+                data_dir: data_dir.display().to_string(),
+                dry_run,
+                deleted_instead_of_quarantined: delete,
+                face_checks,
+                people,
+                files: entries.iter().map(|e| e.finished(data_dir)).collect(),
+                inspect_seconds,
+                files_per_second: entries.len() as f64 / total_seconds.max(1e-9),
+            },
+            entries,
         }
     }
 
     pub fn write(&self, data_dir: &Path) -> Result<()> {
-        let msgpack = rmp_serde_bytes(self)?;
-        facecore::format::write_atomic(&data_dir.join("clean-report.msgpack"), &msgpack)?;
-        facecore::format::write_atomic(
+        let file: CleanReportFile = Stamped::new(
+            format!("cleaner {}", env!("CARGO_PKG_VERSION")),
+            self.report.face_checks.map(|s| s.embedder.id()),
+            self.report.clone(),
+        );
+        file.write(&data_dir.join(CLEAN_REPORT_FILE))?;
+        facefile::fs::write_atomic(
             &data_dir.join("clean-report.json"),
-            &serde_json::to_vec_pretty(self)?,
+            &serde_json::to_vec_pretty(&file)?,
         )?;
-        facecore::format::write_atomic(
+        facefile::fs::write_atomic(
             &data_dir.join("review.html"),
             self.review_page(data_dir).as_bytes(),
         )?;
@@ -174,40 +155,40 @@ impl CleanReport {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let verb = if self.dry_run { "would be " } else { "" };
-        for file in &self.files {
-            if let Action::Quarantine { reason } = &file.action {
-                let to = if self.deleted_instead_of_quarantined {
+        let report = &self.report;
+        let verb = if report.dry_run { "would be " } else { "" };
+        for file in &self.entries {
+            let path = &file.report.path;
+            if let Action::Quarantine { reason } = &file.report.action {
+                let to = if report.deleted_instead_of_quarantined {
                     "deleted"
                 } else {
                     "quarantined"
                 };
-                let _ = writeln!(out, "{verb}{to} {}: {reason}", file.path);
+                let _ = writeln!(out, "{verb}{to} {path}: {reason}");
             }
             match &file.repair {
                 Repair::None => {}
                 Repair::Rename { to } => {
                     let _ = writeln!(
                         out,
-                        "{verb}renamed {} → {}",
-                        file.path,
+                        "{verb}renamed {path} → {}",
                         to.file_name().unwrap_or_default().to_string_lossy()
                     );
                 }
                 Repair::Convert { to, why } => {
                     let _ = writeln!(
                         out,
-                        "{verb}converted {} → {} ({why})",
-                        file.path,
+                        "{verb}converted {path} → {} ({why})",
                         to.file_name().unwrap_or_default().to_string_lossy()
                     );
                 }
             }
-            for flag in &file.flags {
-                let _ = writeln!(out, "check {}: {flag}", file.path);
+            for flag in &file.report.flags {
+                let _ = writeln!(out, "check {path}: {flag}");
             }
         }
-        let width = self
+        let width = report
             .people
             .keys()
             .map(|p| p.chars().count())
@@ -219,7 +200,7 @@ impl CleanReport {
             "\n{:<width$}  {:>6}  {:>6}  {:>9}  {:>7}  {:>11}  {:>7}",
             "person", "files", "kept", "converted", "renamed", "quarantined", "flagged"
         );
-        for (person, row) in &self.people {
+        for (person, row) in &report.people {
             let pad = width - person.chars().count();
             let _ = writeln!(
                 out,
@@ -236,10 +217,10 @@ impl CleanReport {
         let _ = writeln!(
             out,
             "{} files in {:.1} s ({:.1} files/s{})",
-            self.files.len(),
-            self.files.len() as f64 / self.files_per_second.max(1e-9),
-            self.files_per_second,
-            if self.face_checks {
+            self.entries.len(),
+            self.entries.len() as f64 / report.files_per_second.max(1e-9),
+            report.files_per_second,
+            if report.face_checks.is_some() {
                 ", with face checks"
             } else {
                 ", no face checks"
@@ -258,12 +239,12 @@ impl CleanReport {
         };
         let mut cards = String::new();
         let mut count = 0;
-        for file in &self.files {
-            let reasons: Vec<String> = match &file.action {
+        for file in &self.entries {
+            let reasons: Vec<String> = match &file.report.action {
                 Action::Quarantine { reason } => std::iter::once(format!("quarantined: {reason}"))
-                    .chain(file.flags.clone())
+                    .chain(file.report.flags.clone())
                     .collect(),
-                Action::Keep => file.flags.clone(),
+                Action::Keep => file.report.flags.clone(),
             };
             if reasons.is_empty() {
                 continue;
@@ -279,7 +260,7 @@ impl CleanReport {
                         .join("/");
                     format!(
                         "<img src=\"{src}\" loading=\"lazy\" alt=\"{}\">",
-                        escape(&file.path)
+                        escape(&file.report.path)
                     )
                 }
                 None => "<div class=\"gone\">deleted</div>".to_string(),
@@ -291,7 +272,7 @@ impl CleanReport {
             let _ = writeln!(
                 cards,
                 "<figure>{image}<figcaption><b>{}</b><ul>{items}</ul></figcaption></figure>",
-                escape(&file.path)
+                escape(&file.report.path)
             );
         }
         format!(
@@ -317,8 +298,4 @@ fn percent(segment: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-fn rmp_serde_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    Ok(facecore::format::to_msgpack(value)?)
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use testdata::command::run_ok;
 
 fn fixture(name: &str) -> PathBuf {
     testdata::face_recognition_test_images().join(name)
@@ -17,7 +18,7 @@ fn decode(path: &Path) -> facecore::RgbImage {
 }
 
 fn to_image(rgb: &facecore::RgbImage) -> image::RgbImage {
-    image::RgbImage::from_raw(rgb.width, rgb.height, rgb.pixels.clone()).unwrap()
+    image::RgbImage::from_raw(rgb.width(), rgb.height(), rgb.pixels().to_vec()).unwrap()
 }
 
 /// A crop of a photo (a different picture of the same face, as scraped sites serve).
@@ -44,7 +45,7 @@ fn write_jpeg(image: &image::RgbImage, path: &Path) {
 fn write_cmyk_jpeg(source: &Path, path: &Path) {
     let rgb = decode(source);
     let cmyk: Vec<u8> = rgb
-        .pixels
+        .pixels()
         .chunks_exact(3)
         .flat_map(|p| {
             // Adobe-inverted CMYK with no black: 255 - ink.
@@ -53,9 +54,9 @@ fn write_cmyk_jpeg(source: &Path, path: &Path) {
         .collect();
     let image = turbojpeg::Image {
         pixels: cmyk.as_slice(),
-        width: rgb.width as usize,
-        pitch: rgb.width as usize * 4,
-        height: rgb.height as usize,
+        width: rgb.width() as usize,
+        pitch: rgb.width() as usize * 4,
+        height: rgb.height() as usize,
         format: turbojpeg::PixelFormat::CMYK,
     };
     let mut compressor = turbojpeg::Compressor::new().unwrap();
@@ -160,13 +161,7 @@ fn dry_run_changes_nothing() {
     let data = dir.path().join("data");
     scraped_folder(&data);
     let before = tree(&data);
-    let out = cleaner(&data).arg("--dry-run").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = run_ok(cleaner(&data).arg("--dry-run"));
     assert!(
         stdout.contains("would be quarantined momo/truncated.jpg"),
         "{stdout}"
@@ -181,13 +176,7 @@ fn cleans_a_scraped_folder_without_losing_anything() {
     let data = dir.path().join("data");
     scraped_folder(&data);
     let before = tree(&data);
-    let out = cleaner(&data).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = run_ok(&mut cleaner(&data));
     let after = tree(&data);
 
     // Problem files are in the quarantine, with their reasons logged.
@@ -243,7 +232,7 @@ fn cleans_a_scraped_folder_without_losing_anything() {
     );
     // The GIF's first frame (Obama), not the second (Biden): the face matches obama.jpg.
     let first_frame = decode(&data.join("momo/animated.jpg"));
-    assert!(first_frame.width > 100);
+    assert!(first_frame.width() > 100);
 
     // Nothing is lost: every original byte sequence is still somewhere under data/.
     for (name, bytes) in &before {
@@ -272,15 +261,15 @@ fn cleans_a_scraped_folder_without_losing_anything() {
     );
     let report: serde_json::Value = serde_json::from_slice(&after["clean-report.json"]).unwrap();
     assert_eq!(report["kind"], "facelabel-clean-report");
-    assert_eq!(report["people"]["momo"]["files"], 12);
-    assert_eq!(report["people"]["momo"]["quarantined"], 5);
-    assert_eq!(report["people"]["momo"]["converted"], 4);
-    assert_eq!(report["people"]["momo"]["renamed"], 1);
+    let people = &report["body"]["people"];
+    assert_eq!(people["momo"]["files"], 12);
+    assert_eq!(people["momo"]["quarantined"], 5);
+    assert_eq!(people["momo"]["converted"], 4);
+    assert_eq!(people["momo"]["renamed"], 1);
     assert!(after.contains_key("clean-report.msgpack"));
 
     // Cleaning again finds nothing more to do.
-    let again = cleaner(&data).output().unwrap();
-    let stdout = String::from_utf8_lossy(&again.stdout);
+    let stdout = run_ok(&mut cleaner(&data));
     assert!(
         !stdout.contains("quarantined momo") && !stdout.contains("converted momo"),
         "{stdout}"
@@ -292,18 +281,13 @@ fn delete_removes_problem_files_and_no_face_check_needs_no_models() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     scraped_folder(&data);
-    let out = Command::cargo_bin("cleaner")
-        .unwrap()
-        .arg("-d")
-        .arg(&data)
-        .args(["--delete", "--no-face-check"])
-        .env("FACE_MODELS_DIR", dir.path().join("no-models"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok(
+        Command::cargo_bin("cleaner")
+            .unwrap()
+            .arg("-d")
+            .arg(&data)
+            .args(["--delete", "--no-face-check"])
+            .env("FACE_MODELS_DIR", dir.path().join("no-models")),
     );
     let after = tree(&data);
     assert!(
@@ -314,5 +298,5 @@ fn delete_removes_problem_files_and_no_face_check_needs_no_models() {
     assert!(!after.contains_key("momo/truncated.jpg"));
     // Without face checks the landscape (no face) stays, converted to JPEG.
     assert!(after.contains_key("momo/landscape.jpg"));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("no face checks"));
+    assert!(stdout.contains("no face checks"));
 }

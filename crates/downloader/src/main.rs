@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
-use facecore::manifest::{FailedUrl, Manifest, ManifestEntry, MANIFEST_FILE};
+use cli::QuietArg;
+use facefile::format::manifest::{FailedUrl, Manifest, ManifestEntry, ManifestFile, MANIFEST_FILE};
+use facefile::Stamped;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use fetch::{Client, DownloadedImage, FetchError, FetchSettings};
@@ -47,10 +49,12 @@ struct Args {
     #[arg(short = 'n', long = "number", value_name = "N", default_value_t = 50)]
     number: usize,
 
-    /// Where the person folders go.
+    /// Where the person folders go (`-o/--output` is the original script's name for it).
     #[arg(
-        short = 'o',
-        long = "output",
+        short = 'd',
+        long = "data-dir",
+        short_alias = 'o',
+        alias = "output",
         value_name = "DIR",
         default_value = "data"
     )]
@@ -85,8 +89,8 @@ struct Args {
     bing_url: String,
 
     /// Downloads at the same time.
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 6)]
-    concurrency: usize,
+    #[arg(short = 'j', long = "threads", alias = "concurrency", value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=32))]
+    concurrency: u32,
 
     /// Seconds before a request is abandoned.
     #[arg(long, value_name = "S", default_value_t = 20.0)]
@@ -108,9 +112,8 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 10)]
     max_pages: usize,
 
-    /// Print only errors.
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    quiet: QuietArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,10 +164,7 @@ fn parse_people(text: &str) -> Result<Vec<Person>> {
 }
 
 fn main() {
-    if let Err(error) = run(Args::parse()) {
-        eprintln!("error: {error:#}");
-        std::process::exit(1);
-    }
+    cli::main(run)
 }
 
 /// What happened for one person.
@@ -242,7 +242,7 @@ fn run(args: Args) -> Result<()> {
         max_retry_after: Duration::from_secs(30),
         max_bytes: (args.max_size_mb * 1e6) as u64,
     });
-    let bars = MultiProgress::with_draw_target(if args.quiet {
+    let bars = MultiProgress::with_draw_target(if args.quiet.quiet {
         ProgressDrawTarget::hidden()
     } else {
         ProgressDrawTarget::stderr()
@@ -260,7 +260,7 @@ fn run(args: Args) -> Result<()> {
         bar.finish();
         tallies.push((person, tally));
     }
-    if !args.quiet {
+    if !args.quiet.quiet {
         println!(
             "{:<14} {:>6} {:>10} {:>10} {:>7}  sources",
             "person", "total", "downloaded", "duplicates", "failed"
@@ -299,31 +299,36 @@ fn download_person(
     std::fs::create_dir_all(&folder)
         .with_context(|| format!("cannot create {}", folder.display()))?;
     let manifest_path = folder.join(MANIFEST_FILE);
-    let mut manifest = if manifest_path.exists() {
-        Manifest::read(&manifest_path)?
+    let mut file: ManifestFile = if manifest_path.exists() {
+        ManifestFile::read(&manifest_path)?
     } else {
-        Manifest::new(&person.folder, &person.query)
+        Stamped::new(
+            format!("downloader {}", env!("CARGO_PKG_VERSION")),
+            None,
+            Manifest::new(&person.folder, &person.query),
+        )
     };
     // Entries whose file the user deleted no longer count.
-    manifest.entries.retain(|e| folder.join(&e.file).is_file());
+    file.body.entries.retain(|e| folder.join(&e.file).is_file());
     let mut tally = Tally {
-        had: manifest.entries.len(),
+        had: file.body.entries.len(),
         ..Default::default()
     };
-    let mut seen_urls: HashSet<String> = manifest
+    let mut seen_urls: HashSet<String> = file
+        .body
         .entries
         .iter()
         .map(|e| e.url.clone())
-        .chain(manifest.failed.iter().map(|f| f.url.clone()))
+        .chain(file.body.failed.iter().map(|f| f.url.clone()))
         .collect();
     let mut seen_hashes: HashSet<String> =
-        manifest.entries.iter().map(|e| e.sha256.clone()).collect();
+        file.body.entries.iter().map(|e| e.sha256.clone()).collect();
     bar.set_position(tally.had.min(args.number) as u64);
     let mut unreachable = 0;
     'sources: for source in sources {
         let mut from_source = 0;
         for page in 0..args.max_pages {
-            let needed = args.number.saturating_sub(manifest.entries.len());
+            let needed = args.number.saturating_sub(file.body.entries.len());
             if needed == 0 {
                 break 'sources;
             }
@@ -347,12 +352,12 @@ fn download_person(
                 .filter(|h| seen_urls.insert(h.url.clone()))
                 .collect();
             while !queue.is_empty() {
-                let needed = args.number.saturating_sub(manifest.entries.len());
+                let needed = args.number.saturating_sub(file.body.entries.len());
                 if needed == 0 {
                     break 'sources;
                 }
                 // Never more downloads in flight than photos still needed, so -n is not overshot.
-                let take = needed.min(args.concurrency.max(1)).min(queue.len());
+                let take = needed.min(args.concurrency as usize).min(queue.len());
                 let batch: Vec<Hit> = queue.drain(..take).collect();
                 let results: Vec<(Hit, Result<DownloadedImage, FetchError>)> =
                     std::thread::scope(|scope| {
@@ -368,19 +373,20 @@ fn download_person(
                 for (hit, result) in results {
                     match result {
                         Ok(DownloadedImage { bytes, extension }) => {
-                            let sha = facecore::models::sha256_bytes(&bytes);
+                            let sha = facefile::fs::sha256_bytes(&bytes);
                             if !seen_hashes.insert(sha.clone()) {
                                 tally.duplicates += 1;
                                 continue;
                             }
-                            let file = format!("{}.{extension}", &sha[..16]);
-                            facecore::format::write_atomic(&folder.join(&file), &bytes)?;
-                            manifest.entries.push(ManifestEntry {
-                                file,
+                            let name = format!("{}.{extension}", &sha[..16]);
+                            facefile::fs::write_atomic(&folder.join(&name), &bytes)?;
+                            file.body.entries.push(ManifestEntry {
+                                file: name,
                                 url: hit.url,
                                 source: source.name().to_string(),
                                 page: hit.page,
                                 licence: hit.licence,
+                                author: None,
                                 title: hit.title,
                                 sha256: sha,
                                 size: bytes.len() as u64,
@@ -393,7 +399,7 @@ fn download_person(
                         Err(error) => {
                             tally.failed += 1;
                             if let FetchError::Permanent(reason) = &error {
-                                manifest.failed.push(FailedUrl {
+                                file.body.failed.push(FailedUrl {
                                     url: hit.url,
                                     source: source.name().into(),
                                     reason: reason.clone(),
@@ -403,21 +409,23 @@ fn download_person(
                     }
                 }
                 // Saved after every batch: an interrupted run resumes from here.
-                manifest.write(&manifest_path)?;
+                file.write(&manifest_path)?;
             }
             if !results.more {
                 break;
             }
         }
-        if manifest.entries.len() < args.number {
+        if file.body.entries.len() < args.number {
             tally.notes.push(format!(
                 "{} ran dry after {from_source} new photos",
                 source.name()
             ));
         }
     }
-    manifest.write(&manifest_path)?;
-    if unreachable == sources.len() && tally.downloaded == 0 && manifest.entries.len() < args.number
+    file.write(&manifest_path)?;
+    if unreachable == sources.len()
+        && tally.downloaded == 0
+        && file.body.entries.len() < args.number
     {
         bail!("no network: none of the image sources could be reached (check your internet connection)");
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use assert_cmd::Command;
-use facecore::manifest::Manifest;
+use facefile::format::manifest::ManifestFile;
 
 struct Server {
     base: String,
@@ -232,12 +232,14 @@ fn downloads_from_every_source_through_bad_hosts_and_resumes() {
         "{files:?}\n{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let manifest = Manifest::read(&folder.join("manifest.msgpack")).unwrap();
+    let manifest = ManifestFile::read(&folder.join("manifest.msgpack"))
+        .unwrap()
+        .body;
     assert_eq!(manifest.entries.len(), 5);
     for entry in &manifest.entries {
         // Named by content: no URL names, no clobbering, no path traversal.
         let bytes = std::fs::read(folder.join(&entry.file)).unwrap();
-        let sha = facecore::models::sha256_bytes(&bytes);
+        let sha = facefile::fs::sha256_bytes(&bytes);
         assert_eq!(entry.sha256, sha);
         assert!(entry.file.starts_with(&sha[..16]), "{}", entry.file);
         assert_eq!(entry.size, bytes.len() as u64);
@@ -355,7 +357,9 @@ fn a_failing_source_hands_over_to_the_next() {
         stdout.contains("wikimedia failed") && stdout.contains("going on with the next source"),
         "{stdout}"
     );
-    let manifest = Manifest::read(&dir.path().join("Mina/manifest.msgpack")).unwrap();
+    let manifest = ManifestFile::read(&dir.path().join("Mina/manifest.msgpack"))
+        .unwrap()
+        .body;
     assert_eq!(manifest.entries.len(), 2);
     assert!(manifest.entries.iter().all(|e| e.source == "duckduckgo"));
     assert_eq!(manifest.query, "Barack Obama");

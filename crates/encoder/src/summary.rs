@@ -2,8 +2,50 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::path::Path;
 
-use facecore::{ImageRecord, Outcome, Rejection};
+use facefile::format::encodings::{ImageRecord, Outcome, Rejection};
+
+/// What the encoder prints at the end: one line per rejected photo, the table, and what was
+/// processed or reused.
+pub fn report(
+    data_dir: &Path,
+    records: &[ImageRecord],
+    reused: &[bool],
+    crops: Option<&Path>,
+) -> String {
+    let mut out = String::new();
+    for record in records {
+        if let Outcome::Rejected(rejection) = &record.outcome {
+            let _ = writeln!(
+                out,
+                "rejected {}: {rejection}",
+                data_dir.join(&record.path).display()
+            );
+        }
+    }
+    out.push('\n');
+    out.push_str(&render(records, reused));
+    let fresh = reused.iter().filter(|r| !**r).count();
+    let faces: u32 = records.iter().map(|r| faces_found(&r.outcome)).sum();
+    let _ = writeln!(
+        out,
+        "\n{faces} faces detected ({fresh} photos processed, {} reused)",
+        records.len() - fresh
+    );
+    if let Some(crops) = crops {
+        let _ = writeln!(out, "aligned faces saved under {}", crops.display());
+    }
+    out
+}
+
+fn faces_found(outcome: &Outcome) -> u32 {
+    match outcome {
+        Outcome::Encoded(face) => face.faces_found,
+        Outcome::Rejected(Rejection::SeveralFaces { count }) => *count,
+        Outcome::Rejected(_) => 0,
+    }
+}
 
 #[derive(Default, Clone, Copy)]
 struct Row {

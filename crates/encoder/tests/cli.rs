@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use facecore::{EncodingsFile, Outcome, Rejection};
+use facecore::{FaceAnalyzer, ModelDir, Picture};
+use facefile::format::encodings::{Encodings, EncodingsFile, Outcome, Rejection};
+use facefile::{AnalysisSettings, DetectorKind, EmbedderKind, Embedding};
+use testdata::command::{run_err, run_ok};
 
 fn fixture(name: &str) -> PathBuf {
     testdata::face_recognition_test_images().join(name)
@@ -25,7 +28,7 @@ fn copy(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap();
 }
 
-fn outcome<'a>(file: &'a EncodingsFile, path: &str) -> &'a Outcome {
+fn outcome<'a>(file: &'a Encodings, path: &str) -> &'a Outcome {
     &file
         .images
         .iter()
@@ -34,7 +37,7 @@ fn outcome<'a>(file: &'a EncodingsFile, path: &str) -> &'a Outcome {
         .outcome
 }
 
-fn embedding<'a>(file: &'a EncodingsFile, path: &str) -> &'a facecore::Embedding {
+fn embedding<'a>(file: &'a Encodings, path: &str) -> &'a Embedding {
     match outcome(file, path) {
         Outcome::Encoded(face) => &face.embedding,
         other => panic!("{path}: {other:?}"),
@@ -42,13 +45,11 @@ fn embedding<'a>(file: &'a EncodingsFile, path: &str) -> &'a facecore::Embedding
 }
 
 fn stdout_of(cmd: &mut Command) -> String {
-    let output = cmd.output().unwrap();
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    run_ok(cmd)
+}
+
+fn read(path: &Path) -> Encodings {
+    EncodingsFile::read(path).unwrap().body
 }
 
 #[test]
@@ -61,74 +62,91 @@ fn encodes_people_incrementally_with_unicode_names() {
     copy(&fixture("biden.jpg"), &data.join("나연/biden.jpg"));
 
     let out = stdout_of(&mut encoder(&data, &output));
-    assert!(out.contains("3 of 3 photos encoded"), "{out}");
+    assert!(out.contains("3 of 3 photos encoded with sface"), "{out}");
     assert!(out.contains("나연"), "{out}");
-    let file = EncodingsFile::read(&output).unwrap();
-    assert_eq!(file.models, facecore::ModelFingerprint::current());
+    let stamped = EncodingsFile::read(&output).unwrap();
+    assert_eq!(stamped.embedder, Some(EmbedderKind::Sface.id()));
+    let file = stamped.body;
     let people: Vec<&str> = file.images.iter().map(|r| r.person.as_str()).collect();
     assert_eq!(people, ["obama", "obama", "나연"]);
     assert_eq!(file.images[2].path, "나연/biden.jpg");
     let same = embedding(&file, "obama/obama.jpg").distance(embedding(&file, "obama/obama2.jpg"));
     let different =
         embedding(&file, "obama/obama.jpg").distance(embedding(&file, "나연/biden.jpg"));
-    assert!(same < 0.6, "two photos of Obama are {same} apart");
+    let published = EmbedderKind::Sface.published_same_person_distance();
+    assert!(same < published, "two photos of Obama are {same} apart");
     assert!(
-        different > 0.6,
+        different > published,
         "Obama and Biden are only {different} apart"
     );
+    // Each face also has its grey view.
+    match outcome(&file, "obama/obama.jpg") {
+        Outcome::Encoded(face) => assert_eq!(face.extra_views.len(), 1),
+        other => panic!("{other:?}"),
+    }
     // The file hash recorded is the hash of the bytes.
     let bytes = std::fs::read(data.join("obama/obama.jpg")).unwrap();
     assert_eq!(
         file.images[0].file_sha256,
-        facecore::models::sha256_bytes(&bytes)
+        facefile::fs::sha256_bytes(&bytes)
     );
 
     // Nothing changed: everything is reused and the embeddings are identical.
     let out = stdout_of(&mut encoder(&data, &output));
-    assert!(out.contains("(0 processed, 3 reused)"), "{out}");
-    assert_eq!(EncodingsFile::read(&output).unwrap().images, file.images);
+    assert!(out.contains("(0 photos processed, 3 reused)"), "{out}");
+    assert_eq!(read(&output).images, file.images);
 
     // One photo added, one deleted: one processed, the stale entry gone.
     copy(&fixture("obama3.jpg"), &data.join("obama/obama3.jpg"));
     std::fs::remove_file(data.join("obama/obama2.jpg")).unwrap();
     let out = stdout_of(&mut encoder(&data, &output));
-    assert!(out.contains("(1 processed, 2 reused)"), "{out}");
-    let file = EncodingsFile::read(&output).unwrap();
+    assert!(out.contains("(1 photos processed, 2 reused)"), "{out}");
+    let file = read(&output);
     let paths: Vec<&str> = file.images.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(
         paths,
         ["obama/obama.jpg", "obama/obama3.jpg", "나연/biden.jpg"]
     );
     assert!(
-        embedding(&file, "obama/obama.jpg").distance(embedding(&file, "obama/obama3.jpg")) < 0.6
+        embedding(&file, "obama/obama.jpg").distance(embedding(&file, "obama/obama3.jpg"))
+            < published
     );
 
-    // A changed setting re-encodes everything.
-    let out = stdout_of(encoder(&data, &output).args(["--upsample", "1"]));
-    assert!(out.contains("(3 processed, 0 reused)"), "{out}");
+    // A changed setting re-encodes everything; so does another embedder, with its own identity.
+    let out = stdout_of(encoder(&data, &output).arg("--no-grey-views"));
+    assert!(out.contains("(3 photos processed, 0 reused)"), "{out}");
+    let out = stdout_of(encoder(&data, &output).args(["--embedder", "dlib"]));
+    assert!(out.contains("(3 photos processed, 0 reused)"), "{out}");
+    assert_eq!(
+        EncodingsFile::read(&output).unwrap().embedder,
+        Some(EmbedderKind::Dlib.id())
+    );
 }
 
 /// Three real faces of about the same size side by side: each photo is cropped around the face
 /// the detector finds in it (with a margin) and scaled to `side`×`side`.
 fn three_faces(side: u32) -> image::RgbImage {
-    let models = facecore::ModelDir::new(testdata::models_dir());
-    let settings = facecore::AnalysisSettings::default();
-    let analyzer = facecore::FaceAnalyzer::load(&models, &settings).unwrap();
+    let models = ModelDir::new(testdata::models_dir());
+    let mut analyzer = FaceAnalyzer::load(&models, AnalysisSettings::default()).unwrap();
     let mut canvas =
         image::RgbImage::from_pixel(side * 3 + 40, side + 40, image::Rgb([128, 128, 128]));
     for (i, name) in ["obama.jpg", "obama2.jpg", "biden.jpg"].iter().enumerate() {
         let photo = facecore::decode_file(&fixture(name), &Default::default())
             .unwrap()
             .image;
-        let face = analyzer.detect(&photo, &settings)[0].bbox;
+        let face = analyzer
+            .detect(&Picture::from_rgb(photo.clone()), None)
+            .unwrap()[0]
+            .bbox;
         let margin = face.width() / 2;
         let (left, top) = (
             (face.left - margin).max(0) as u32,
             (face.top - margin).max(0) as u32,
         );
         let size = (face.width() + 2 * margin) as u32;
-        let size = size.min(photo.width - left).min(photo.height - top);
-        let photo = image::RgbImage::from_raw(photo.width, photo.height, photo.pixels).unwrap();
+        let size = size.min(photo.width() - left).min(photo.height() - top);
+        let photo =
+            image::RgbImage::from_raw(photo.width(), photo.height(), photo.into_pixels()).unwrap();
         let crop = image::imageops::crop_imm(&photo, left, top, size, size).to_image();
         let small =
             image::imageops::resize(&crop, side, side, image::imageops::FilterType::Triangle);
@@ -160,7 +178,7 @@ fn every_bad_input_gets_one_clear_outcome() {
         .unwrap()
         .image;
     let mut webp = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_raw(obama.width, obama.height, obama.pixels)
+    image::RgbImage::from_raw(obama.width(), obama.height(), obama.into_pixels())
         .unwrap()
         .write_to(&mut webp, image::ImageFormat::WebP)
         .unwrap();
@@ -175,18 +193,14 @@ fn every_bad_input_gets_one_clear_outcome() {
         .unwrap();
 
     let output_text = encoder(&data, &output).output().unwrap();
-    assert!(
-        output_text.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output_text.stderr)
-    );
+    assert!(output_text.status.success(), "{output_text:?}");
     let stderr = String::from_utf8_lossy(&output_text.stderr);
     assert!(
         stderr.contains("empty_person") && stderr.contains("no photos"),
         "{stderr}"
     );
 
-    let file = EncodingsFile::read(&output).unwrap();
+    let file = read(&output);
     assert_eq!(
         file.images.len(),
         9,
@@ -217,36 +231,40 @@ fn every_bad_input_gets_one_clear_outcome() {
     // --multi-face largest keeps one of the three.
     let out = stdout_of(encoder(&data, &output).args(["--multi-face", "largest"]));
     assert!(out.contains("3 of 9 photos encoded"), "{out}");
-    match outcome(
-        &EncodingsFile::read(&output).unwrap(),
-        "momo/three_faces.png",
-    ) {
+    match outcome(&read(&output), "momo/three_faces.png") {
         Outcome::Encoded(face) => assert_eq!(face.faces_found, 3),
         other => panic!("{other:?}"),
     }
 }
 
 #[test]
-fn crops_are_aligned_150px_faces() {
+fn crops_are_the_aligned_faces_each_model_reads() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     copy(&fixture("obama.jpg"), &data.join("Jihyo/a.jpg"));
     let crops = dir.path().join("crops");
-    stdout_of(
-        encoder(&data, &dir.path().join("e.msgpack"))
-            .arg("--crops")
-            .arg(&crops),
-    );
-    let chip = facecore::decode_file(&crops.join("Jihyo/a.jpg.png"), &Default::default())
+    // SFace reads 112×112 faces; dlib 150×150.
+    for (embedder, side) in [("sface", 112), ("dlib", 150)] {
+        stdout_of(
+            encoder(&data, &dir.path().join(format!("{embedder}.msgpack")))
+                .args(["--embedder", embedder])
+                .arg("--crops")
+                .arg(crops.join(embedder)),
+        );
+        let chip = facecore::decode_file(
+            &crops.join(embedder).join("Jihyo/a.jpg.png"),
+            &Default::default(),
+        )
         .unwrap()
         .image;
-    assert_eq!((chip.width, chip.height), (150, 150));
-    // A face, not a blank: the chip has contrast.
-    let (min, max) = chip
-        .pixels
-        .iter()
-        .fold((255u8, 0u8), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    assert!(max - min > 100, "flat chip {min}..{max}");
+        assert_eq!((chip.width(), chip.height()), (side, side));
+        // A face, not a blank: the chip has contrast.
+        let (min, max) = chip
+            .pixels()
+            .iter()
+            .fold((255u8, 0u8), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        assert!(max - min > 100, "flat chip {min}..{max}");
+    }
 }
 
 #[test]
@@ -255,15 +273,13 @@ fn missing_models_name_the_file_and_the_fix() {
     let data = dir.path().join("data");
     copy(&fixture("obama.jpg"), &data.join("obama/obama.jpg"));
     let output = dir.path().join("encodings.msgpack");
-    let result = encoder(&data, &output)
-        .arg("--models-dir")
-        .arg(dir.path().join("no-models"))
-        .output()
-        .unwrap();
-    assert!(!result.status.success());
-    let stderr = String::from_utf8_lossy(&result.stderr);
+    let stderr = run_err(
+        encoder(&data, &output)
+            .arg("--models-dir")
+            .arg(dir.path().join("no-models")),
+    );
     assert!(
-        stderr.contains("shape_predictor_5_face_landmarks.dat") && stderr.contains("make models"),
+        stderr.contains("face_detection_yunet_2023mar.onnx") && stderr.contains("make models"),
         "{stderr}"
     );
     assert!(!output.exists(), "no output may be written on error");
@@ -273,14 +289,10 @@ fn missing_models_name_the_file_and_the_fix() {
 fn missing_or_empty_data_folder_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("encodings.msgpack");
-    let result = encoder(&dir.path().join("nope"), &output).output().unwrap();
-    assert!(!result.status.success());
-    assert!(String::from_utf8_lossy(&result.stderr).contains("does not exist"));
+    assert!(run_err(&mut encoder(&dir.path().join("nope"), &output)).contains("does not exist"));
 
     std::fs::create_dir_all(dir.path().join("data/empty")).unwrap();
-    let result = encoder(&dir.path().join("data"), &output).output().unwrap();
-    assert!(!result.status.success());
-    assert!(String::from_utf8_lossy(&result.stderr).contains("no photos found"));
+    assert!(run_err(&mut encoder(&dir.path().join("data"), &output)).contains("no photos found"));
 }
 
 #[test]
@@ -289,9 +301,7 @@ fn unwritable_output_fails_without_leaving_files() {
     let data = dir.path().join("data");
     copy(&fixture("obama.jpg"), &data.join("obama/obama.jpg"));
     let output = dir.path().join("missing-folder/encodings.msgpack");
-    let result = encoder(&data, &output).output().unwrap();
-    assert!(!result.status.success());
-    assert!(String::from_utf8_lossy(&result.stderr).contains("missing-folder"));
+    assert!(run_err(&mut encoder(&data, &output)).contains("missing-folder"));
     assert!(!dir.path().join("missing-folder").exists());
 }
 
@@ -302,9 +312,9 @@ fn cnn_detector_finds_the_same_face_as_hog() {
     copy(&fixture("obama2.jpg"), &data.join("obama/obama2.jpg"));
     let hog_out = dir.path().join("hog.msgpack");
     let cnn_out = dir.path().join("cnn.msgpack");
-    stdout_of(&mut encoder(&data, &hog_out));
-    stdout_of(encoder(&data, &cnn_out).args(["--detector", "cnn"]));
-    let face = |path: &Path| match &EncodingsFile::read(path).unwrap().images[0].outcome {
+    stdout_of(encoder(&data, &hog_out).args(["--embedder", "dlib"]));
+    stdout_of(encoder(&data, &cnn_out).args(["--embedder", "dlib", "--detector", "cnn"]));
+    let face = |path: &Path| match &read(path).images[0].outcome {
         Outcome::Encoded(face) => face.clone(),
         other => panic!("{other:?}"),
     };
@@ -317,9 +327,12 @@ fn cnn_detector_finds_the_same_face_as_hog() {
     );
     // Different boxes, same person: the embeddings stay close.
     assert!(hog.embedding.distance(&cnn.embedding) < 0.4);
-    let settings = EncodingsFile::read(&cnn_out).unwrap().settings;
-    assert_eq!(
-        settings.analysis.detection.detector,
-        facecore::DetectorKind::Cnn
+    let settings = read(&cnn_out).settings;
+    assert_eq!(settings.analysis.detection.detector, DetectorKind::Cnn);
+    // dlib's detectors cannot feed SFace, which aligns with YuNet's landmarks.
+    let err = run_err(encoder(&data, &cnn_out).args(["--detector", "cnn"]));
+    assert!(
+        err.contains("--embedder sface") && err.contains("--detector cnn"),
+        "{err}"
     );
 }

@@ -2,7 +2,9 @@
 //! `#[ignore]`d in the first tier (a fresh clone has no `../shared`); `make test-shared` runs them.
 
 use assert_cmd::Command;
-use facecore::{BoundingBox, EncodingsFile, Outcome, Rejection};
+use facefile::format::encodings::{EncodingsFile, Outcome, Rejection};
+use facefile::BoundingBox;
+use testdata::command::run_ok;
 
 fn encoder() -> Command {
     let mut cmd = Command::cargo_bin("encoder").unwrap();
@@ -16,21 +18,22 @@ fn knn_train_folder_matches_face_recognition_end_to_end() {
     let train = testdata::shared_data().join("face_recognition/examples/knn_examples/train");
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("encodings.msgpack");
-    // face_recognition's settings: upsample 1, no EXIF rotation.
-    let result = encoder()
-        .arg("-d")
-        .arg(&train)
-        .arg("-f")
-        .arg(&output)
-        .args(["--upsample", "1", "--no-exif-orientation"])
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
+    // face_recognition's model and settings: dlib, upsample 1, no EXIF rotation.
+    run_ok(
+        encoder()
+            .arg("-d")
+            .arg(&train)
+            .arg("-f")
+            .arg(&output)
+            .args([
+                "--embedder",
+                "dlib",
+                "--upsample",
+                "1",
+                "--no-exif-orientation",
+            ]),
     );
-    let file = EncodingsFile::read(&output).unwrap();
+    let file = EncodingsFile::read(&output).unwrap().body;
     assert_eq!(file.images.len(), 9);
     let mut people: Vec<&str> = file.images.iter().map(|r| r.person.as_str()).collect();
     people.dedup();
@@ -74,7 +77,7 @@ fn knn_train_folder_matches_face_recognition_end_to_end() {
         );
         let worst = face
             .embedding
-            .0
+            .values()
             .iter()
             .zip(expected["embedding"].as_array().unwrap())
             .map(|(a, b)| (a - b.as_f64().unwrap() as f32).abs())
@@ -111,45 +114,59 @@ fn default_settings_find_every_reference_face_and_reject_group_photos() {
             }
         }
     }
-    let output = dir.path().join("encodings.msgpack");
-    let result = encoder()
-        .arg("-d")
-        .arg(&data)
-        .arg("-f")
-        .arg(&output)
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let file = EncodingsFile::read(&output).unwrap();
-    let find = |path: &str| &file.images.iter().find(|r| r.path == path).unwrap().outcome;
-    assert_eq!(
-        find("test/obama_and_biden.jpg"),
-        &Outcome::Rejected(Rejection::SeveralFaces { count: 3 })
-    );
-    assert_eq!(
-        find("examples/two_people.jpg"),
-        &Outcome::Rejected(Rejection::SeveralFaces { count: 2 })
-    );
-    for resolution in [
-        "obama-240p.jpg",
-        "obama-480p.jpg",
-        "obama-720p.jpg",
-        "obama-1080p.jpg",
-        "obama_small.jpg",
-    ] {
-        assert!(
-            matches!(find(&format!("examples/{resolution}")), Outcome::Encoded(_)),
-            "{resolution}"
+    for embedder in ["sface", "dlib"] {
+        let output = dir.path().join(format!("{embedder}.msgpack"));
+        run_ok(
+            encoder()
+                .arg("-d")
+                .arg(&data)
+                .arg("-f")
+                .arg(&output)
+                .args(["--embedder", embedder]),
+        );
+        let file = EncodingsFile::read(&output).unwrap().body;
+        let find = |path: &str| &file.images.iter().find(|r| r.path == path).unwrap().outcome;
+        assert_eq!(
+            find("test/obama_and_biden.jpg"),
+            &Outcome::Rejected(Rejection::SeveralFaces { count: 3 })
+        );
+        assert_eq!(
+            find("examples/two_people.jpg"),
+            &Outcome::Rejected(Rejection::SeveralFaces { count: 2 })
+        );
+        for resolution in [
+            "obama-240p.jpg",
+            "obama-480p.jpg",
+            "obama-720p.jpg",
+            "obama-1080p.jpg",
+            "obama_small.jpg",
+        ] {
+            assert!(
+                matches!(find(&format!("examples/{resolution}")), Outcome::Encoded(_)),
+                "{resolution}"
+            );
+        }
+        // Kit Harington and Rose Leslie side by side: YuNet finds both faces (dlib's HOG only one of
+        // them), so the photo has no single subject.
+        let group_photos = if embedder == "sface" {
+            assert_eq!(
+                find("test/kit_with_rose.jpg"),
+                &Outcome::Rejected(Rejection::SeveralFaces { count: 2 })
+            );
+            3
+        } else {
+            2
+        };
+        let encoded = file
+            .images
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Encoded(_)))
+            .count();
+        assert_eq!(
+            encoded,
+            file.images.len() - group_photos,
+            "{embedder}: {:#?}",
+            file.images
         );
     }
-    let encoded = file
-        .images
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Encoded(_)))
-        .count();
-    assert_eq!(encoded, file.images.len() - 2, "{:#?}", file.images);
 }

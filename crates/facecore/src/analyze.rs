@@ -1,151 +1,122 @@
-//! One photo in, its faces out: detection, landmarks, alignment and embedding together, with the
-//! models a worker thread owns.
+//! One picture in, its faces out: a detector and an embedder loaded together for one worker thread,
+//! with the settings they were loaded for (a call cannot ask for other settings).
 
-use serde::{Deserialize, Serialize};
+use facefile::{AnalysisSettings, BoundingBox, EmbedderId, Embedding, Landmarks5};
 
-use crate::detect::{to_matrix, Detection, DetectionSettings, Detector};
-use crate::embed::{aligned_chip, landmark_points, Embedding, FaceEncoder, Landmarks5};
-use crate::error::ModelError;
-use crate::geometry::BoundingBox;
+use crate::detect::{Detection, Detector};
+use crate::embed::{EmbedOptions, Embedded, Embedder};
+use crate::error::{AnalysisError, ModelError};
 use crate::image_io::RgbImage;
 use crate::models::ModelDir;
+use crate::picture::Picture;
 
-/// A face found and encoded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A face found and embedded.
+#[derive(Debug, Clone)]
 pub struct Face {
-    pub bbox: BoundingBox,
-    pub detection_score: f32,
+    pub detection: Detection,
     pub landmarks: Landmarks5,
     pub embedding: Embedding,
+    /// The embedding of the face in grey, when asked for.
+    pub grey: Option<Embedding>,
+    /// The aligned chip, when asked for.
+    pub chip: Option<RgbImage>,
 }
 
-/// What to compute for each photo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct AnalysisSettings {
-    pub detection: DetectionSettings,
-    /// Number of jittered chips averaged per embedding; 0 and 1 both mean none.
-    pub jitter: u32,
+impl Face {
+    fn new(detection: Detection, embedded: Embedded) -> Face {
+        Face {
+            detection,
+            landmarks: embedded.landmarks,
+            embedding: embedded.embedding,
+            grey: embedded.grey,
+            chip: embedded.chip,
+        }
+    }
 }
 
-/// Detector, landmark predictor and embedding network of one worker thread.
+/// Detector and embedder of one worker thread. Not `Sync`.
 pub struct FaceAnalyzer {
+    settings: AnalysisSettings,
     detector: Detector,
-    encoder: FaceEncoder,
+    embedder: Embedder,
 }
 
 impl FaceAnalyzer {
-    pub fn load(
-        models: &ModelDir,
-        settings: &AnalysisSettings,
-    ) -> Result<FaceAnalyzer, ModelError> {
+    pub fn load(models: &ModelDir, settings: AnalysisSettings) -> Result<FaceAnalyzer, ModelError> {
+        if let Some(conflict) = settings.conflict() {
+            return Err(ModelError::Incompatible(conflict));
+        }
         Ok(FaceAnalyzer {
-            detector: Detector::load(models, settings.detection.detector)?,
-            encoder: FaceEncoder::load(models)?,
+            settings,
+            detector: Detector::load(models, &settings.detection)?,
+            embedder: Embedder::load(models, settings.embedder)?,
         })
     }
 
-    /// Detections only, largest first.
-    pub fn detect(&self, image: &RgbImage, settings: &AnalysisSettings) -> Vec<Detection> {
-        self.detector
-            .detect(image, &to_matrix(image), &settings.detection)
+    pub fn settings(&self) -> &AnalysisSettings {
+        &self.settings
     }
 
-    /// Every face in the photo, largest first. With `chips`, also each aligned 150×150 RGB chip.
-    pub fn analyze(
-        &self,
-        image: &RgbImage,
-        settings: &AnalysisSettings,
-        chips: bool,
-    ) -> Vec<(Face, Option<Vec<u8>>)> {
-        let matrix = to_matrix(image);
-        let detections = self.detector.detect(image, &matrix, &settings.detection);
+    /// The identity of the vectors this analyzer makes.
+    pub fn embedder_id(&self) -> EmbedderId {
+        self.settings.embedder.id()
+    }
+
+    /// Faces in the picture, most trusted and largest first; `max_width` scales wide pictures down
+    /// before detecting (boxes come back in full-resolution pixels).
+    pub fn detect(
+        &mut self,
+        picture: &Picture,
+        max_width: Option<u32>,
+    ) -> Result<Vec<Detection>, AnalysisError> {
+        self.detector
+            .detect(picture, &self.settings.detection, max_width)
+    }
+
+    /// The face at `detection`, embedded from the full-resolution picture.
+    pub fn embed(
+        &mut self,
+        picture: &Picture,
+        detection: &Detection,
+        grey_view: bool,
+        chip: bool,
+    ) -> Result<Face, AnalysisError> {
+        let options = EmbedOptions {
+            grey_view,
+            chip,
+            jitter: self.settings.jitter.max(1),
+        };
+        let embedded = self.embedder.embed(picture, detection, options)?;
+        Ok(Face::new(*detection, embedded))
+    }
+
+    /// Every face in the picture, detected and embedded.
+    pub fn analyze(&mut self, picture: &Picture) -> Result<Vec<Face>, AnalysisError> {
+        let detections = self.detect(picture, None)?;
         detections
             .iter()
-            .map(|detection| {
-                let landmarks = self.encoder.landmarks(&matrix, &detection.bbox);
-                let embedding = self.encoder.embed(&matrix, &landmarks, settings.jitter);
-                let chip = chips.then(|| aligned_chip(&matrix, &landmarks));
-                let face = Face {
-                    bbox: detection.bbox,
-                    detection_score: detection.score,
-                    landmarks: landmark_points(&landmarks),
-                    embedding,
-                };
-                (face, chip)
-            })
+            .map(|detection| self.embed(picture, detection, false, false))
             .collect()
     }
 
-    /// Encodes faces at known boxes (face_recognition's `face_encodings(img, known_face_locations)`).
-    pub fn encode_boxes(&self, image: &RgbImage, boxes: &[BoundingBox], jitter: u32) -> Vec<Face> {
-        let matrix = to_matrix(image);
+    /// Embeds faces at known boxes (face_recognition's `face_encodings(img, known_face_locations)`);
+    /// dlib's embedder only, as SFace needs YuNet's landmarks.
+    pub fn encode_boxes(
+        &mut self,
+        picture: &Picture,
+        boxes: &[BoundingBox],
+    ) -> Result<Vec<Face>, AnalysisError> {
         boxes
             .iter()
             .map(|bbox| {
-                let landmarks = self.encoder.landmarks(&matrix, bbox);
-                Face {
+                let detection = Detection {
                     bbox: *bbox,
-                    detection_score: f32::NAN,
-                    landmarks: landmark_points(&landmarks),
-                    embedding: self.encoder.embed(&matrix, &landmarks, jitter),
-                }
+                    score: f32::NAN,
+                    confidence: 1.0,
+                    landmarks: None,
+                };
+                self.embed(picture, &detection, false, false)
             })
             .collect()
-    }
-}
-
-/// What to do with a photo that shows several faces when one person's photos are wanted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum MultiFacePolicy {
-    /// Keep the largest face only when it is clearly dominant (at least
-    /// [`DOMINANT_AREA_RATIO`] times the area of the next one); otherwise reject the photo.
-    #[default]
-    Dominant,
-    /// Always keep the largest face.
-    Largest,
-    /// Reject every photo with more than one face.
-    Reject,
-}
-
-/// How much larger than the runner-up the main face must be for [`MultiFacePolicy::Dominant`].
-pub const DOMINANT_AREA_RATIO: f64 = 2.0;
-
-/// The index of the face that stands for the photo's subject, given boxes sorted largest first.
-pub fn pick_subject(boxes: &[BoundingBox], policy: MultiFacePolicy) -> Option<usize> {
-    match boxes {
-        [] => None,
-        [_] => Some(0),
-        [first, second, ..] => match policy {
-            MultiFacePolicy::Largest => Some(0),
-            MultiFacePolicy::Reject => None,
-            MultiFacePolicy::Dominant => {
-                (first.area() as f64 >= DOMINANT_AREA_RATIO * second.area() as f64).then_some(0)
-            }
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subject_policy() {
-        let big = BoundingBox::new(0, 0, 99, 99);
-        let half = BoundingBox::new(0, 0, 69, 69); // 4900 px² < 10000 / 2
-        let close = BoundingBox::new(0, 0, 89, 89);
-        assert_eq!(pick_subject(&[], MultiFacePolicy::Dominant), None);
-        assert_eq!(pick_subject(&[close], MultiFacePolicy::Reject), Some(0));
-        assert_eq!(
-            pick_subject(&[big, half], MultiFacePolicy::Dominant),
-            Some(0)
-        );
-        assert_eq!(pick_subject(&[big, close], MultiFacePolicy::Dominant), None);
-        assert_eq!(
-            pick_subject(&[big, close], MultiFacePolicy::Largest),
-            Some(0)
-        );
-        assert_eq!(pick_subject(&[big, half], MultiFacePolicy::Reject), None);
     }
 }

@@ -38,6 +38,9 @@ pub struct Scan {
     pub empty_people: Vec<String>,
     /// Files directly in the data folder (not in a person folder), ignored.
     pub loose_files: Vec<PathBuf>,
+    /// What was left out and why: symbolic links out of the data folder (never followed), link
+    /// loops, second links to a file already included, folders that cannot be listed.
+    pub skipped: Vec<String>,
 }
 
 /// Files that are pipeline metadata, notes or videos, not photos, even inside a person folder.
@@ -56,6 +59,12 @@ fn is_hidden(name: &str) -> bool {
 
 /// Walks `data_dir`. Every non-hidden file in a person folder is a candidate, whatever its extension:
 /// the decoder decides by content, and what it cannot read is reported, not skipped silently.
+///
+/// Symbolic links: a link to a photo is read wherever the photo is (a folder of links is how one
+/// builds a dataset without copying; stages only ever move or remove the link itself, never what it
+/// points to), but a link to a folder outside the data folder is not walked. Each file is taken once
+/// however many links lead to it (the real path wins over a link), and a link loop is reported and
+/// skipped rather than stopping the run.
 pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
     if !data_dir.is_dir() {
         return Err(ScanError::Missing(data_dir.to_path_buf()));
@@ -64,12 +73,15 @@ pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
         path: data_dir.to_path_buf(),
         source,
     };
+    let root = data_dir.canonicalize().map_err(list_error)?;
     let mut scan = Scan::default();
     let mut people: Vec<_> = std::fs::read_dir(data_dir)
         .map_err(list_error)?
         .collect::<Result<_, _>>()
         .map_err(list_error)?;
     people.sort_by_key(|entry| entry.file_name());
+    // Canonical path → index in `scan.photos`, and whether that entry came through a link.
+    let mut seen: std::collections::HashMap<PathBuf, (usize, bool)> = Default::default();
     for entry in people {
         let name = entry.file_name().to_string_lossy().into_owned();
         if is_hidden(&name) || name == VIDEO_FOLDER {
@@ -82,17 +94,54 @@ pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
             }
             continue;
         }
+        if !inside(&path, &root) {
+            scan.skipped.push(format!(
+                "{} links to a folder outside the data folder; such links are not walked",
+                path.display()
+            ));
+            continue;
+        }
         let before = scan.photos.len();
-        let walker = WalkDir::new(&path)
+        let mut walker = WalkDir::new(&path)
             .min_depth(1)
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| !is_hidden(&e.file_name().to_string_lossy()));
-        for entry in walker {
-            let file = match entry {
-                Ok(file) if file.file_type().is_file() => file.into_path(),
+        while let Some(entry) = walker.next() {
+            if let Ok(found) = &entry {
+                if found.path_is_symlink()
+                    && found.file_type().is_dir()
+                    && !inside(found.path(), &root)
+                {
+                    scan.skipped.push(format!(
+                        "{} links to a folder outside the data folder; such links are not walked",
+                        found.path().display()
+                    ));
+                    walker.skip_current_dir();
+                    continue;
+                }
+            }
+            let (file, via_link) = match entry {
+                Ok(file) if file.file_type().is_file() => {
+                    let via_link = file.path_is_symlink();
+                    (file.into_path(), via_link)
+                }
                 Ok(_) => continue,
+                Err(error) if error.loop_ancestor().is_some() => {
+                    scan.skipped.push(format!(
+                        "{} is a link loop (it leads back to {}); skipped",
+                        error
+                            .path()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        error
+                            .loop_ancestor()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default()
+                    ));
+                    continue;
+                }
                 // A broken link or a file that vanished: keep it, so it is reported as unreadable.
                 Err(error)
                     if error
@@ -100,15 +149,16 @@ pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
                         .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
                 {
                     match error.path() {
-                        Some(path) => path.to_path_buf(),
+                        Some(path) => (path.to_path_buf(), true),
                         None => continue,
                     }
                 }
                 Err(error) => {
-                    return Err(ScanError::List {
-                        path: path.clone(),
-                        source: error.into(),
-                    });
+                    scan.skipped.push(format!(
+                        "cannot list {}: {error}; skipped",
+                        error.path().unwrap_or(&path).display()
+                    ));
+                    continue;
                 }
             };
             if is_note(&file) {
@@ -121,17 +171,51 @@ pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect::<Vec<_>>()
                 .join("/");
-            scan.photos.push(Photo {
+            let photo = Photo {
                 person: name.clone(),
-                path: file,
+                path: file.clone(),
                 relative,
-            });
+            };
+            let Ok(canonical) = file.canonicalize() else {
+                scan.photos.push(photo);
+                continue;
+            };
+            match seen.get(&canonical).copied() {
+                None => {
+                    seen.insert(canonical, (scan.photos.len(), via_link));
+                    scan.photos.push(photo);
+                }
+                Some((index, earlier_via_link)) => {
+                    // The same file twice: keep the real path over a link to it.
+                    let (kept, dropped) = if earlier_via_link && !via_link {
+                        let dropped = std::mem::replace(&mut scan.photos[index], photo);
+                        seen.insert(canonical, (index, false));
+                        (scan.photos[index].path.clone(), dropped.path)
+                    } else {
+                        (scan.photos[index].path.clone(), photo.path)
+                    };
+                    scan.skipped.push(format!(
+                        "{} is a link to {}, which is already included; skipped",
+                        dropped.display(),
+                        kept.display()
+                    ));
+                }
+            }
         }
         if scan.photos.len() == before {
             scan.empty_people.push(name);
         }
     }
     Ok(scan)
+}
+
+/// Whether `path` (followed through links) is inside `root` (canonical). Broken links count as
+/// inside, so they are reported as unreadable files.
+fn inside(path: &Path, root: &Path) -> bool {
+    match path.canonicalize() {
+        Ok(real) => real.starts_with(root),
+        Err(_) => true,
+    }
 }
 
 fn is_note(path: &Path) -> bool {
@@ -191,5 +275,49 @@ mod tests {
             super::scan(&data.join("nope")),
             Err(ScanError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn links_stay_inside_are_taken_once_and_loops_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let outside = dir.path().join("outside");
+        for file in ["Mina/a.jpg", "Mina/b.jpg"] {
+            let path = data.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, file).unwrap();
+        }
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret.jpg"), b"x").unwrap();
+        let link =
+            |target: &Path, at: &str| std::os::unix::fs::symlink(target, data.join(at)).unwrap();
+        link(&data.join("Mina/a.jpg"), "Mina/0-link-to-a.jpg");
+        link(&outside.join("secret.jpg"), "Mina/secret.jpg");
+        link(&outside, "Mina/outside-folder");
+        link(&data.join("Mina"), "Mina/loop");
+        link(&outside, "Stranger");
+        let scan = scan(&data).unwrap();
+        let found: Vec<&str> = scan.photos.iter().map(|p| p.relative.as_str()).collect();
+        // A linked photo is read where it is; a linked outside folder is not walked.
+        assert_eq!(
+            found,
+            ["Mina/a.jpg", "Mina/b.jpg", "Mina/secret.jpg"],
+            "{:?}",
+            scan.skipped
+        );
+        let skipped = scan.skipped.join("\n");
+        assert!(
+            skipped.contains("0-link-to-a.jpg is a link to"),
+            "{skipped}"
+        );
+        assert!(skipped.contains("link loop"), "{skipped}");
+        assert!(
+            skipped.contains("outside-folder links to a folder outside"),
+            "{skipped}"
+        );
+        assert!(
+            skipped.contains("Stranger links to a folder outside"),
+            "{skipped}"
+        );
     }
 }

@@ -1,10 +1,11 @@
 //! The few dlib calls the `dlib-face-recognition` crate does not expose, written in C++ through
 //! the `cpp` crate: HOG detection with an upsample count and scores (exactly as dlib's Python
-//! binding, and hence face_recognition, runs it), image pyramids for the CNN detector, and the
-//! aligned 150×150 face chip that the embedding network sees.
+//! binding, and hence face_recognition, runs it), image pyramids for the CNN detector, the aligned
+//! 150×150 face chip that the embedding network sees, and OpenBLAS's thread setting.
 //!
-//! Everything here works on the crate's `ImageMatrix` (`dlib::matrix<rgb_pixel>`), so images are
-//! converted once and shared between detection, landmarks and embedding.
+//! Everything here works on the crate's `ImageMatrix` (`dlib::matrix<rgb_pixel>`) and
+//! `FaceLandmarks` (`dlib::full_object_detection`), whose layouts this file relies on: the crate is
+//! pinned to one version (`=0.3.2`) in the workspace for that reason.
 
 use dlib_face_recognition::{FaceLandmarks, ImageMatrix, Rectangle};
 
@@ -13,12 +14,13 @@ cpp! {{
     #include <dlib/image_processing/full_object_detection.h>
     #include <dlib/image_transforms.h>
     #include <cstring>
+    extern "C" void openblas_set_num_threads(int num_threads);
 }}
 
 cpp_class!(unsafe struct FrontalFaceDetector as "dlib::frontal_face_detector");
 
-/// dlib's HOG + linear SVM frontal face detector. Not `Sync` (dlib keeps scratch state in it):
-/// one per worker thread.
+/// dlib's HOG + linear SVM frontal face detector. Not `Sync` (dlib keeps scratch state in it and
+/// its `operator()` is not const): one per worker thread, used through `&mut self`.
 pub struct HogDetector {
     inner: FrontalFaceDetector,
     _not_sync: std::marker::PhantomData<std::cell::Cell<()>>,
@@ -36,6 +38,8 @@ pub struct ScoredRect {
 
 impl HogDetector {
     pub fn new() -> Self {
+        // SAFETY: `get_frontal_face_detector` builds a detector from data compiled into dlib; it
+        // takes no input and the value is returned by copy into the Rust-owned wrapper.
         let inner = unsafe {
             cpp!([] -> FrontalFaceDetector as "dlib::frontal_face_detector" {
                 return dlib::get_frontal_face_detector();
@@ -49,8 +53,11 @@ impl HogDetector {
 
     /// Runs the detector on `image` upsampled `upsample` times (each time ×2), mapping boxes back
     /// to `image`'s coordinates, the way dlib's Python binding does for `detector(img, upsample)`.
-    pub fn detect(&self, image: &ImageMatrix, upsample: u32) -> Vec<ScoredRect> {
-        let detector = &self.inner;
+    pub fn detect(&mut self, image: &ImageMatrix, upsample: u32) -> Vec<ScoredRect> {
+        let detector = &mut self.inner;
+        // SAFETY: `detector` is a live, exclusively borrowed detector (its non-const operator()
+        // loads the scanner, hence `&mut`); `image` is a live matrix only read here. The vector is
+        // returned by value and owned by Rust from then on.
         let dets = unsafe {
             cpp!([detector as "dlib::frontal_face_detector*",
                   image as "const dlib::matrix<dlib::rgb_pixel>*",
@@ -74,6 +81,7 @@ impl HogDetector {
             })
         };
         let dets = &dets;
+        // SAFETY: `dets` is a live vector owned by this function; `size` only reads it.
         let len = unsafe {
             cpp!([dets as "const std::vector<dlib::rect_detection>*"] -> usize as "size_t" {
                 return dets->size();
@@ -83,6 +91,8 @@ impl HogDetector {
             .map(|index| {
                 let mut rect = Rectangle::default();
                 let rect_ptr = &mut rect;
+                // SAFETY: `index < len`, the vector's size; `rect_ptr` points to a live Rectangle,
+                // which the crate declares with dlib::rectangle's layout.
                 let score = unsafe {
                     cpp!([dets as "const std::vector<dlib::rect_detection>*", index as "size_t",
                           rect_ptr as "dlib::rectangle*"] -> f64 as "double" {
@@ -105,6 +115,7 @@ impl Default for HogDetector {
 /// Upsamples `image` `levels` times with dlib's `pyramid_up` (×2 each), as dlib does before running
 /// its CNN detector with an upsample count.
 pub fn pyramid_up(image: &ImageMatrix, levels: u32) -> ImageMatrix {
+    // SAFETY: `image` is a live matrix only read (copied); the result is returned by value.
     unsafe {
         cpp!([image as "const dlib::matrix<dlib::rgb_pixel>*", levels as "uint32_t"]
              -> ImageMatrix as "dlib::matrix<dlib::rgb_pixel>" {
@@ -119,6 +130,7 @@ pub fn pyramid_up(image: &ImageMatrix, levels: u32) -> ImageMatrix {
 
 /// Maps a rectangle found on an image upsampled `levels` times back to the original image.
 pub fn rect_down(rect: &Rectangle, levels: u32) -> Rectangle {
+    // SAFETY: `rect` points to a live Rectangle (dlib::rectangle's layout), only read.
     unsafe {
         cpp!([rect as "const dlib::rectangle*", levels as "uint32_t"] -> Rectangle as "dlib::rectangle" {
             dlib::pyramid_down<2> pyr;
@@ -129,20 +141,28 @@ pub fn rect_down(rect: &Rectangle, levels: u32) -> Rectangle {
 
 /// The aligned face chip (RGB, `size`×`size`, row-major) that dlib's embedding network reads for
 /// these landmarks: `get_face_chip_details(shape, size, padding)` then `extract_image_chip`.
+/// `None` if dlib's chip does not have the size asked for (nothing is copied then).
 pub fn face_chip(
     image: &ImageMatrix,
     landmarks: &FaceLandmarks,
     size: u32,
     padding: f64,
-) -> Vec<u8> {
-    let mut out = vec![0u8; size as usize * size as usize * 3];
+) -> Option<Vec<u8>> {
+    let capacity = size as usize * size as usize * 3;
+    let mut out = vec![0u8; capacity];
     let out_ptr = out.as_mut_ptr();
-    unsafe {
+    // SAFETY: `image` and `landmarks` are live dlib objects only read. The C++ side copies into
+    // `out_ptr` only after checking that the chip has exactly `size`×`size` pixels, i.e. exactly
+    // `capacity` bytes, the length of `out`.
+    let copied = unsafe {
         cpp!([image as "const dlib::matrix<dlib::rgb_pixel>*",
               landmarks as "const dlib::full_object_detection*",
-              size as "uint32_t", padding as "double", out_ptr as "uint8_t*"] {
+              size as "uint32_t", padding as "double", out_ptr as "uint8_t*"] -> bool as "bool" {
             dlib::matrix<dlib::rgb_pixel> chip;
             dlib::extract_image_chip(*image, dlib::get_face_chip_details(*landmarks, size, padding), chip);
+            if (chip.nr() != (long)size || chip.nc() != (long)size) {
+                return false;
+            }
             size_t offset = 0;
             for (long row = 0; row < chip.nr(); ++row) {
                 for (long col = 0; col < chip.nc(); ++col) {
@@ -152,7 +172,19 @@ pub fn face_chip(
                     out_ptr[offset++] = p.blue;
                 }
             }
+            return true;
         })
     };
-    out
+    copied.then_some(out)
+}
+
+/// Limits OpenBLAS (used by dlib's network) to one thread per caller: with a worker per core, its
+/// own threads would only fight the workers for the same cores.
+pub fn single_threaded_blas() {
+    // SAFETY: a plain setter exported by the OpenBLAS library dlib links against.
+    unsafe {
+        cpp!([] {
+            openblas_set_num_threads(1);
+        })
+    }
 }

@@ -24,8 +24,10 @@ pub enum ModelError {
         #[source]
         source: std::io::Error,
     },
-    #[error("dlib could not load model file {}: {message}", path.display())]
+    #[error("could not load model file {}: {message}", path.display())]
     Load { path: PathBuf, message: String },
+    #[error("{0}")]
+    Incompatible(String),
 }
 
 /// Why an image could not be decoded. The variants are stable reasons recorded in output files.
@@ -42,82 +44,33 @@ pub enum ImageError {
     #[error("corrupt {format}: {message}")]
     Corrupt { format: String, message: String },
     #[error(
-        "image is {width}×{height} = {megapixels:.0} megapixels, above the limit of {limit_megapixels} \
-         (a decompression bomb or a huge scan); shrink it or raise the limit"
+        "image is {width}×{height} = {megapixels} megapixels, above the limit of {limit_megapixels} \
+         (a decompression bomb or a huge scan); shrink it or raise --max-megapixels"
     )]
     TooLarge {
         width: u64,
         height: u64,
-        megapixels: f64,
+        /// Rounded up to two decimals, so a picture just over the limit never reads as equal to it.
+        megapixels: String,
         limit_megapixels: u64,
     },
+    #[error(
+        "the {format} decoder refused it as too large to hold in memory ({message}): a \
+         decompression bomb or a huge scan; shrink it"
+    )]
+    DecoderLimit { format: String, message: String },
     #[error("unsupported image format {0}")]
     Unsupported(String),
 }
 
-/// A pipeline file (encodings, model, labels) could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum FormatError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot write {}: {source}", path.display())]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{} is not a valid {expected} file ({message}); regenerate it with {producer}", path.display())]
-    Decode {
-        path: PathBuf,
-        expected: &'static str,
-        producer: &'static str,
-        message: String,
-    },
-    #[error(
-        "{} is a {found:?} file, not a {expected} file; {producer} makes {expected} files",
-        path.display()
-    )]
-    WrongKind {
-        path: PathBuf,
-        found: String,
-        expected: &'static str,
-        producer: &'static str,
-    },
-    #[error(
-        "{} has format version {found}, but this build reads version {supported} of {kind} files; \
-         {fix}",
-        path.display()
-    )]
-    UnsupportedVersion {
-        path: PathBuf,
-        kind: &'static str,
-        found: u32,
-        supported: u32,
-        fix: &'static str,
-    },
-    #[error("cannot encode {kind} data: {message}")]
-    Encode { kind: &'static str, message: String },
-}
+/// Face detection or embedding failed on a decoded picture (an OpenCV error: rare, and reported
+/// as the photo's outcome rather than stopping a run).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("face analysis failed: {0}")]
+pub struct AnalysisError(pub String);
 
-/// Anything facecore can fail with.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error(transparent)]
-    Model(#[from] ModelError),
-    #[error("{}: {source}", path.display())]
-    Image {
-        path: PathBuf,
-        #[source]
-        source: ImageError,
-    },
-    #[error(transparent)]
-    Format(#[from] FormatError),
-    #[error("worker pool: {0}")]
-    Pool(String),
+impl From<opencv::Error> for AnalysisError {
+    fn from(error: opencv::Error) -> AnalysisError {
+        AnalysisError(error.message)
+    }
 }
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;

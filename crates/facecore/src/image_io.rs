@@ -16,12 +16,14 @@ use crate::error::ImageError;
 /// Images above this many megapixels are refused unless the caller raises the limit.
 pub const DEFAULT_MAX_MEGAPIXELS: u64 = 64;
 
-/// An 8-bit RGB image, rows top to bottom, pixels `r, g, b`.
+/// An 8-bit RGB image, rows top to bottom, pixels `r, g, b`. Its buffer always holds exactly
+/// width × height × 3 bytes (the fields are private so safe code cannot break that: the dlib bridge
+/// reads the buffer by that size).
 #[derive(Clone, PartialEq, Eq)]
 pub struct RgbImage {
-    pub width: u32,
-    pub height: u32,
-    pub pixels: Vec<u8>,
+    width: u32,
+    height: u32,
+    pixels: Vec<u8>,
 }
 
 impl std::fmt::Debug for RgbImage {
@@ -31,17 +33,51 @@ impl std::fmt::Debug for RgbImage {
 }
 
 impl RgbImage {
+    /// Panics when `pixels` does not hold width × height × 3 bytes (a caller's bug); see
+    /// [`RgbImage::try_new`] for untrusted sizes.
     pub fn new(width: u32, height: u32, pixels: Vec<u8>) -> RgbImage {
-        assert_eq!(
-            pixels.len(),
-            width as usize * height as usize * 3,
-            "RGB buffer size"
-        );
-        RgbImage {
+        RgbImage::try_new(width, height, pixels).expect("RGB buffer of width × height × 3 bytes")
+    }
+
+    /// `None` when `pixels` does not hold width × height × 3 bytes.
+    pub fn try_new(width: u32, height: u32, pixels: Vec<u8>) -> Option<RgbImage> {
+        (pixels.len() == width as usize * height as usize * 3).then_some(RgbImage {
             width,
             height,
             pixels,
-        }
+        })
+    }
+
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The pixels, `r, g, b` row by row.
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    pub fn into_pixels(self) -> Vec<u8> {
+        self.pixels
+    }
+
+    /// The same picture in grey (ITU-R BT.601 luma, as OpenCV's and PIL's grey conversion),
+    /// still three channels.
+    pub fn grey(&self) -> RgbImage {
+        let pixels = self
+            .pixels
+            .chunks_exact(3)
+            .flat_map(|p| {
+                let y =
+                    (0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32).round() as u8;
+                [y, y, y]
+            })
+            .collect();
+        RgbImage::new(self.width, self.height, pixels)
     }
 
     /// A box-filtered copy `factor` times smaller in each direction (partial edge blocks are
@@ -193,13 +229,19 @@ pub fn decode_bytes(bytes: &[u8], options: &DecodeOptions) -> Result<DecodedImag
     }
 }
 
+/// Megapixels rounded *up* to two decimals, so an image just over a limit never prints as equal to it.
+fn megapixels_text(pixels: u64) -> String {
+    let hundredths = pixels.div_ceil(10_000);
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
 fn check_size(width: u64, height: u64, options: &DecodeOptions) -> Result<(), ImageError> {
     let pixels = width * height;
     if pixels > options.max_megapixels * 1_000_000 {
         return Err(ImageError::TooLarge {
             width,
             height,
-            megapixels: pixels as f64 / 1e6,
+            megapixels: megapixels_text(pixels),
             limit_megapixels: options.max_megapixels,
         });
     }
@@ -434,11 +476,9 @@ fn classify_image_error(format: &'static str, e: image::ImageError) -> ImageErro
             format: format.into(),
         }
     } else if let image::ImageError::Limits(_) = e {
-        ImageError::TooLarge {
-            width: 0,
-            height: 0,
-            megapixels: f64::NAN,
-            limit_megapixels: DEFAULT_MAX_MEGAPIXELS,
+        ImageError::DecoderLimit {
+            format: format.into(),
+            message,
         }
     } else {
         ImageError::Corrupt {

@@ -1,16 +1,13 @@
-//! A worker pool where each thread owns its own dlib models.
+//! A worker pool where each thread owns its own models.
 //!
-//! dlib's detector, predictor and network are not `Sync`, so they cannot be shared; loading one set
-//! per thread costs ~0.2 s and ~100 MB, and lets a folder of photos use every core. OpenBLAS is
-//! limited to one thread per caller, or its own threads fight the workers for the same cores.
+//! dlib's and OpenCV's networks are not `Sync`, so they cannot be shared; loading one set per thread
+//! costs ~0.2 s and ~100 MB, and lets a folder of photos use every core. With several workers,
+//! OpenCV and OpenBLAS are kept to one thread each, or their own threads fight the workers for the
+//! same cores.
 
 use std::thread;
 
 use crossbeam_channel::unbounded;
-
-extern "C" {
-    fn openblas_set_num_threads(num_threads: std::os::raw::c_int);
-}
 
 /// Number of worker threads to use when the user does not say: one per core.
 pub fn default_threads() -> usize {
@@ -34,9 +31,11 @@ where
     R: Send,
     E: Send,
 {
-    // SAFETY: a plain setter exported by the OpenBLAS library this crate links against.
-    unsafe { openblas_set_num_threads(1) };
     let threads = threads.clamp(1, jobs.len().max(1));
+    if threads > 1 {
+        crate::dlib_bridge::single_threaded_blas();
+        let _ = opencv::core::set_num_threads(1);
+    }
     let (job_tx, job_rx) = unbounded::<(usize, J)>();
     for job in jobs.into_iter().enumerate() {
         job_tx.send(job).expect("receiver alive");

@@ -2,10 +2,9 @@
 //! Run with `make test-shared` (these tests are `#[ignore]`d in the first tier only because the
 //! shared folder is not part of a fresh clone; CI runs them).
 
-use facecore::{
-    AnalysisSettings, BoundingBox, DecodeOptions, DetectionSettings, FaceAnalyzer, ModelDir,
-    Upsample,
-};
+use facecore::{DecodeOptions, FaceAnalyzer, ModelDir, Picture};
+use facefile::settings::Upsample;
+use facefile::{AnalysisSettings, BoundingBox, EmbedderKind};
 
 fn reference() -> serde_json::Value {
     let path = testdata::shared_dir().join("fixtures/face_recognition_reference.json");
@@ -25,14 +24,10 @@ fn css_box(value: &serde_json::Value) -> BoundingBox {
 #[test]
 #[ignore = "needs ../shared; run with `make test-shared`"]
 fn boxes_and_embeddings_match_face_recognition() {
-    let settings = AnalysisSettings {
-        detection: DetectionSettings {
-            upsample: Upsample::Times(1),
-            ..Default::default()
-        },
-        jitter: 1,
-    };
-    let analyzer = FaceAnalyzer::load(&ModelDir::new(testdata::models_dir()), &settings).unwrap();
+    let mut settings = AnalysisSettings::for_embedder(EmbedderKind::Dlib);
+    settings.detection.upsample = Upsample::Times(1);
+    let mut analyzer =
+        FaceAnalyzer::load(&ModelDir::new(testdata::models_dir()), settings).unwrap();
     // face_recognition's pixels: PIL, no EXIF rotation.
     let options = DecodeOptions {
         apply_exif_orientation: false,
@@ -52,14 +47,15 @@ fn boxes_and_embeddings_match_face_recognition() {
         let decoded =
             facecore::decode_file(&path, &options).unwrap_or_else(|e| panic!("{relative}: {e}"));
         assert_eq!(
-            (decoded.image.width as u64, decoded.image.height as u64),
+            (decoded.image.width() as u64, decoded.image.height() as u64),
             (
                 expected["width"].as_u64().unwrap(),
                 expected["height"].as_u64().unwrap()
             ),
             "{relative}: size"
         );
-        let found = analyzer.detect(&decoded.image, &settings);
+        let picture = Picture::from_rgb(decoded.image);
+        let found = analyzer.detect(&picture, None).unwrap();
         let faces = expected["faces"].as_array().unwrap();
         assert_eq!(
             found.len(),
@@ -76,7 +72,7 @@ fn boxes_and_embeddings_match_face_recognition() {
                 best >= 0.9,
                 "{relative}: best IoU {best:.3} with {reference_box:?} in {found:?}"
             );
-            let ours = &analyzer.encode_boxes(&decoded.image, &[reference_box], 1)[0].embedding;
+            let ours = &analyzer.encode_boxes(&picture, &[reference_box]).unwrap()[0].embedding;
             let theirs: Vec<f32> = face["embedding"]
                 .as_array()
                 .unwrap()
@@ -84,7 +80,7 @@ fn boxes_and_embeddings_match_face_recognition() {
                 .map(|x| x.as_f64().unwrap() as f32)
                 .collect();
             assert_eq!(theirs.len(), 128);
-            for (i, (a, b)) in ours.0.iter().zip(&theirs).enumerate() {
+            for (i, (a, b)) in ours.values().iter().zip(&theirs).enumerate() {
                 let diff = (a - b).abs();
                 worst_component = worst_component.max(diff);
                 assert!(

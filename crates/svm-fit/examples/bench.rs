@@ -4,11 +4,11 @@
 
 use std::time::Instant;
 
-use facecore::{Embedding, ModelFingerprint};
+use facefile::{EmbedderKind, Embedding};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::svm::svc::{SVCParameters, SVC};
 use smartcore::svm::Kernels;
-use svm_fit::{Dataset, TrainConfig};
+use svm_fit::{Dataset, Sample, TrainConfig};
 
 fn load(path: &str) -> Dataset {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -19,10 +19,17 @@ fn load(path: &str) -> Dataset {
             let mut fields = line.split(',');
             let name = fields.next().unwrap().to_string();
             let values: Vec<f32> = fields.map(|v| v.trim().parse().unwrap()).collect();
-            (name, Embedding::from_slice(&values).expect("128 values"))
+            (name, Embedding::new(values).expect("finite values"))
         })
         .collect();
-    Dataset::from_pairs(pairs.iter().map(|(n, e)| (n.as_str(), *e)))
+    Dataset::new(
+        pairs.iter().map(|(name, embedding)| Sample {
+            name,
+            embedding,
+            extra_views: &[],
+        }),
+        EmbedderKind::Dlib,
+    )
 }
 
 fn median(mut seconds: Vec<f64>) -> f64 {
@@ -50,7 +57,7 @@ fn main() {
     let fits: Vec<f64> = (0..15)
         .map(|_| {
             let start = Instant::now();
-            svm_fit::fit_model(&dataset, &fixed, ModelFingerprint::current()).unwrap();
+            svm_fit::fit_model(&dataset, &fixed).unwrap();
             start.elapsed().as_secs_f64()
         })
         .collect();
@@ -60,12 +67,7 @@ fn main() {
     );
 
     let start = Instant::now();
-    let searched = svm_fit::fit_model(
-        &dataset,
-        &TrainConfig::default(),
-        ModelFingerprint::current(),
-    )
-    .unwrap();
+    let searched = svm_fit::fit_model(&dataset, &TrainConfig::default()).unwrap();
     println!(
         "full fit with C chosen by 5-fold CV over {:?}: {:.3} s",
         TrainConfig::default().c_grid,
@@ -88,15 +90,14 @@ fn main() {
         );
     }
 
-    let model = svm_fit::fit_model(&dataset, &fixed, ModelFingerprint::current())
-        .unwrap()
-        .file;
-    let probe = dataset.embeddings[0];
+    let model = svm_fit::fit_model(&dataset, &fixed).unwrap().classifier;
+    let predictor = classifier::Predictor::new(&model);
+    let probe = dataset.embeddings[0].clone();
     let rounds = 20_000;
     let start = Instant::now();
     let mut sink = 0.0;
     for _ in 0..rounds {
-        sink += model.predict(std::hint::black_box(&probe)).probability;
+        sink += predictor.predict(std::hint::black_box(&probe)).probability;
     }
     let per_face = start.elapsed().as_secs_f64() / rounds as f64;
     println!(
@@ -116,7 +117,7 @@ fn main() {
                 .filter(|(_, &l)| l as usize == i || l as usize == j)
                 .map(|(e, &l)| {
                     (
-                        e.0.iter().map(|&v| v as f64).collect(),
+                        e.values().iter().map(|&v| v as f64).collect(),
                         if l as usize == i { 1 } else { -1 },
                     )
                 })

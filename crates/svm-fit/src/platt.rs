@@ -74,7 +74,7 @@ pub fn fit_sigmoid(decisions: &[f64], positive: &[bool]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use facecore::classify::sigmoid_probability;
+    use classifier::predict::sigmoid_probability;
 
     #[test]
     fn separable_scores_give_confident_monotone_probabilities() {

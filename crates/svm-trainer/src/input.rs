@@ -1,58 +1,88 @@
-//! Reading training embeddings: the encoder's `encodings.msgpack`, or CSV rows `name,f1,…,f128`.
+//! Reading embeddings: the encoder's `encodings.msgpack`, or CSV rows `name,f1,…,fN`.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use facecore::{Embedding, EncodingsFile, ModelFingerprint, EMBEDDING_DIM};
+use facefile::format::encodings::EncodingsFile;
+use facefile::{EmbedderKind, Embedding};
 
-/// Embeddings with their names, and the model that produced them.
-pub struct Input {
-    pub pairs: Vec<(String, Embedding)>,
-    pub models: ModelFingerprint,
-    /// Whether `models` is known (msgpack) or assumed (CSV carries no model hash).
-    pub models_assumed: bool,
+/// One photo's embeddings.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    pub name: String,
+    pub embedding: Embedding,
+    pub extra_views: Vec<Embedding>,
 }
 
-pub fn read(path: &Path) -> Result<Input> {
+/// Photos with their names, and the model that produced them.
+#[derive(Debug)]
+pub struct Input {
+    pub photos: Vec<Photo>,
+    pub embedder: EmbedderKind,
+    /// Whether `embedder` was recorded (msgpack) or assumed (CSV carries no model).
+    pub embedder_assumed: bool,
+}
+
+/// Reads either format; `csv_embedder` is the model assumed for CSV.
+pub fn read(path: &Path, csv_embedder: EmbedderKind) -> Result<Input> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if bytes.is_empty() {
-        bail!("{} is empty; give the encoder's output (encodings.msgpack) or a CSV of name,f1,…,f128 rows", path.display());
+        bail!(
+            "{} is empty; give the encoder's output (encodings.msgpack) or a CSV of name,f1,…,f128 rows",
+            path.display()
+        );
     }
     // A MessagePack map starts with 0x80–0x8f, 0xde or 0xdf; CSV starts with text.
     if matches!(bytes[0], 0x80..=0x8f | 0xde | 0xdf) {
-        read_encodings(path)
+        read_encodings(path, &bytes)
     } else {
-        read_csv(path, &bytes)
+        read_csv(path, &bytes, csv_embedder)
     }
 }
 
-fn read_encodings(path: &Path) -> Result<Input> {
-    let file = EncodingsFile::read(path)?;
-    let current = ModelFingerprint::current();
-    if file.models.embedding_model_sha256 != current.embedding_model_sha256 {
-        bail!(
-            "{} holds embeddings from embedding model {}, but this build uses model {}; \
-             encode the photos again with `make encode`",
-            path.display(),
-            file.models.embedding_model_sha256,
-            current.embedding_model_sha256
-        );
-    }
-    let pairs = file
-        .embeddings()
-        .map(|(name, e)| (name.to_string(), *e))
+fn read_encodings(path: &Path, bytes: &[u8]) -> Result<Input> {
+    let file = EncodingsFile::from_bytes(path, bytes)?;
+    let embedder = file
+        .embedder
+        .as_ref()
+        .and_then(|id| id.kind())
+        .with_context(|| {
+            format!(
+                "{} holds embeddings of a model this build does not know ({}); encode the photos \
+                 again with `make encode`",
+                path.display(),
+                file.embedder
+                    .as_ref()
+                    .map(|id| id.describe())
+                    .unwrap_or_else(|| "none recorded".into())
+            )
+        })?;
+    let photos = file
+        .body
+        .images
+        .iter()
+        .filter_map(|record| {
+            record.face().map(|face| Photo {
+                name: record.person.clone(),
+                embedding: face.embedding.clone(),
+                extra_views: face.extra_views.clone(),
+            })
+        })
         .collect();
     Ok(Input {
-        pairs,
-        models: file.models,
-        models_assumed: false,
+        photos,
+        embedder,
+        embedder_assumed: false,
     })
 }
 
-fn read_csv(path: &Path, bytes: &[u8]) -> Result<Input> {
+fn read_csv(path: &Path, bytes: &[u8], embedder: EmbedderKind) -> Result<Input> {
     let text = std::str::from_utf8(bytes)
         .with_context(|| format!("{} is neither MessagePack nor UTF-8 CSV", path.display()))?;
-    let mut pairs = Vec::new();
+    // Excel's "CSV UTF-8" starts with a byte-order mark; it is not part of the first name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let dimension = embedder.dimension() as usize;
+    let mut photos = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         let line = line.trim();
@@ -77,15 +107,21 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Input> {
                 path.display()
             );
         }
-        if values.len() != EMBEDDING_DIM {
+        if let Some(bad) = name.chars().find(|c| c.is_control()) {
             bail!(
-                "{}:{number}: {} numbers after the name, expected {EMBEDDING_DIM} (a dlib embedding); is this the right file?",
+                "{}:{number}: the name {name:?} contains the control character {bad:?}",
+                path.display()
+            );
+        }
+        if values.len() != dimension {
+            bail!(
+                "{}:{number}: {} numbers after the name, expected {dimension} (a {embedder} embedding); is this the right file?",
                 path.display(),
                 values.len()
             );
         }
-        let mut embedding = [0f32; EMBEDDING_DIM];
-        for (column, (slot, text)) in embedding.iter_mut().zip(&values).enumerate() {
+        let mut embedding = Vec::with_capacity(dimension);
+        for (column, text) in values.iter().enumerate() {
             let value: f32 = text.parse().with_context(|| {
                 format!(
                     "{}:{number}: column {}: {text:?} is not a number",
@@ -100,16 +136,37 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Input> {
                     column + 2
                 );
             }
-            *slot = value;
+            embedding.push(value);
         }
-        pairs.push((name, Embedding(embedding)));
+        photos.push(Photo {
+            name,
+            embedding: Embedding::new(embedding).expect("finite values checked"),
+            extra_views: Vec::new(),
+        });
     }
-    if pairs.is_empty() {
+    if photos.is_empty() {
         bail!("{} has no embedding rows", path.display());
     }
     Ok(Input {
-        pairs,
-        models: ModelFingerprint::current(),
-        models_assumed: true,
+        photos,
+        embedder,
+        embedder_assumed: true,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_name() {
+        let dir = std::env::temp_dir().join(format!("trainer-bom-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("e.csv");
+        let row = |name: &str| format!("{name},{}\n", vec!["0.1"; 128].join(","));
+        std::fs::write(&path, format!("\u{feff}{}{}", row("Nayeon"), row("Mina"))).unwrap();
+        let input = read(&path, EmbedderKind::Dlib).unwrap();
+        assert_eq!(input.photos[0].name, "Nayeon");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

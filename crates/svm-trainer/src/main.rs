@@ -1,4 +1,5 @@
-//! `svm-trainer`: learns to tell the people apart from their face embeddings.
+//! `svm-trainer`: learns to tell the people apart from their face embeddings, and when to say
+//! Unknown.
 
 mod input;
 mod plot;
@@ -9,24 +10,31 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use facecore::classify::Method;
-use facecore::format::write_atomic;
-use svm_fit::{Dataset, MethodChoice, TrainConfig};
+use classifier::Thresholds;
+use cli::args::EmbedderArg;
+use cli::QuietArg;
+use facefile::format::model::{Classifier, ClassifierFile, Method};
+use facefile::{EmbedderKind, Stamped};
+use svm_fit::{Dataset, MethodChoice, Sample, TrainConfig};
 
 use report::{CSearchRow, Report};
 
-/// Train a calibrated classifier on face embeddings and report how well it tells the people apart.
+/// Train a calibrated classifier on face embeddings, learn when to say Unknown, and report how well
+/// it tells the people apart.
 ///
 /// The model is a one-vs-one linear SVM with probabilities calibrated as libsvm does (Platt scaling
-/// on internal cross-validation, pairwise coupling). C is chosen by cross-validation unless given.
+/// on internal cross-validation, pairwise coupling); C is chosen by cross-validation unless given.
 /// With fewer than 5 photos of some person it falls back to nearest-neighbour matching and says so.
+/// The decision rule (the probability and distance a name needs) is learned from the photos
+/// themselves: held-out photos, and each person's photos scored by a model that never saw her,
+/// which is what another group's idol is to the real model.
 #[derive(Parser, Debug)]
 #[command(
     name = "svm-trainer",
     version,
     about,
     long_about,
-    after_help = "Examples:\n  svm-trainer -i encodings.msgpack -o model.msgpack\n  svm-trainer -i seed_embeddings.csv -o model.msgpack --report report.json"
+    after_help = "Examples:\n  svm-trainer -i encodings.msgpack -o model.msgpack\n  svm-trainer -i encodings.msgpack -o model.msgpack --test held-out.msgpack\n  svm-trainer -i seed_embeddings.csv -o model.msgpack --report report.json"
 )]
 struct Args {
     /// Embeddings: the encoder's encodings.msgpack, or a CSV with rows name,f1,…,f128.
@@ -55,9 +63,23 @@ struct Args {
     #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     method: MethodArg,
 
-    /// Probability under which a face is labelled Unknown (the default the video labeler uses).
-    #[arg(short = 't', long, value_name = "P", default_value_t = 0.7)]
-    threshold: f64,
+    /// The share of names that must be right (on held-out photos and simulated strangers); the
+    /// rule names as many faces as it can while keeping it.
+    #[arg(long, value_name = "P", default_value_t = svm_fit::train::DEFAULT_PRECISION_TARGET)]
+    precision: f64,
+
+    /// Replace the learned probability threshold with this one (0–1) in the model.
+    #[arg(short = 't', long, value_name = "P")]
+    threshold: Option<f64>,
+
+    /// Also score the model on held-out photos (encodings or CSV; people the model does not know
+    /// count as strangers): accuracy, coverage, precision, strangers named.
+    #[arg(long, value_name = "FILE")]
+    test: Option<PathBuf>,
+
+    /// The embedding model a CSV's vectors come from (MessagePack files say it themselves).
+    #[arg(long, value_enum, value_name = "MODEL", default_value_t = EmbedderArg::Dlib)]
+    csv_embedder: EmbedderArg,
 
     /// Number of cross-validation folds.
     #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..=20))]
@@ -75,13 +97,12 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
 
-    /// Skip the cross-validated report (faster on big datasets).
+    /// Skip the cross-validated accuracy report (faster on big datasets; the rule is still learned).
     #[arg(long)]
     no_cv: bool,
 
-    /// Print only errors.
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    quiet: QuietArg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -92,29 +113,45 @@ enum MethodArg {
 }
 
 fn main() {
-    if let Err(error) = run(Args::parse()) {
-        eprintln!("error: {error:#}");
-        std::process::exit(1);
-    }
+    cli::main(run)
 }
 
 fn run(args: Args) -> Result<()> {
-    anyhow::ensure!(
-        (0.0..=1.0).contains(&args.threshold),
-        "--threshold must be between 0 and 1, got {}",
-        args.threshold
-    );
-    if let Some(c) = args.c {
-        anyhow::ensure!(
-            c > 0.0 && c.is_finite(),
-            "--c must be a positive number, got {c}"
+    check_args(&args)?;
+    let quiet = args.quiet.quiet;
+    let csv_embedder = EmbedderKind::from(args.csv_embedder);
+    let input = input::read(&args.input, csv_embedder)?;
+    if input.embedder_assumed && !quiet {
+        eprintln!(
+            "note: {} is CSV, which records no model; assuming {} embeddings (--csv-embedder)",
+            args.input.display(),
+            input.embedder
         );
     }
-    let input = input::read(&args.input)?;
-    if input.models_assumed && !args.quiet {
-        eprintln!("note: {} is CSV, which records no model; assuming dlib's face_recognition_resnet_model_v1 embeddings", args.input.display());
-    }
-    let dataset = Dataset::from_pairs(input.pairs.iter().map(|(n, e)| (n.as_str(), *e)));
+    let test = args
+        .test
+        .as_ref()
+        .map(|path| -> Result<_> {
+            let test = input::read(path, csv_embedder)?;
+            anyhow::ensure!(
+                test.embedder == input.embedder,
+                "{} holds {} embeddings but {} holds {}; encode both with the same --embedder",
+                path.display(),
+                test.embedder,
+                args.input.display(),
+                input.embedder
+            );
+            Ok(test)
+        })
+        .transpose()?;
+    let dataset = Dataset::new(
+        input.photos.iter().map(|p| Sample {
+            name: &p.name,
+            embedding: &p.embedding,
+            extra_views: &p.extra_views,
+        }),
+        input.embedder,
+    );
     let config = TrainConfig {
         c: args.c,
         folds: args.folds as usize,
@@ -124,14 +161,18 @@ fn run(args: Args) -> Result<()> {
             MethodArg::Svm => MethodChoice::Svm,
             MethodArg::Nn => MethodChoice::NearestNeighbour,
         },
-        threshold: args.threshold,
+        precision_target: args.precision,
         ..TrainConfig::default()
     };
 
     let started = Instant::now();
-    let fitted = svm_fit::fit_model(&dataset, &config, input.models.clone())
+    let fitted = svm_fit::fit_model(&dataset, &config)
         .with_context(|| format!("cannot train on {}", args.input.display()))?;
     let fit_seconds = started.elapsed().as_secs_f64();
+    let mut model = fitted.classifier.clone();
+    if let Some(threshold) = args.threshold {
+        model.rule.min_probability = threshold;
+    }
 
     let cv_started = Instant::now();
     let cv = if args.no_cv {
@@ -139,18 +180,88 @@ fn run(args: Args) -> Result<()> {
     } else {
         svm_fit::cross_validate(&dataset, &config)?
     };
-    let cv_report = cv.as_ref().map(|cv| {
-        report::cv_report(
-            cv,
-            &dataset.classes,
-            args.seed,
-            cv_started.elapsed().as_secs_f64(),
-        )
-    });
-
-    let mut model = fitted.file;
-    model.producer = format!("svm-trainer {}", env!("CARGO_PKG_VERSION"));
     model.summary.cv_accuracy = cv.as_ref().map(|cv| cv.accuracy());
+    let report = build_report(
+        &args,
+        &dataset,
+        &fitted,
+        &model,
+        cv.as_ref(),
+        cv_started,
+        fit_seconds,
+        test.as_ref(),
+    );
+
+    // The plot first: if it cannot be drawn, nothing is written and the error says why.
+    if let Some(path) = &args.plot {
+        plot::confusion_png(&report, path)?;
+    }
+    let file: ClassifierFile = Stamped::new(
+        format!("svm-trainer {}", env!("CARGO_PKG_VERSION")),
+        Some(input.embedder.id()),
+        model,
+    );
+    file.write(&args.output)?;
+    if let Some(path) = &args.report {
+        let json = serde_json::to_vec_pretty(&report).context("encoding the report")?;
+        facefile::fs::write_atomic(path, &json)?;
+    }
+    if !quiet {
+        print!("{}", report::render(&report));
+        println!("\nfit in {fit_seconds:.3} s → {}", args.output.display());
+        if let Some(path) = &args.report {
+            println!("report → {}", path.display());
+        }
+        if let Some(path) = &args.plot {
+            println!("confusion matrix → {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn check_args(args: &Args) -> Result<()> {
+    if let Some(threshold) = args.threshold {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&threshold),
+            "--threshold must be between 0 and 1, got {threshold}"
+        );
+    }
+    anyhow::ensure!(
+        args.precision > 0.0 && args.precision <= 1.0,
+        "--precision must be above 0 and at most 1, got {}",
+        args.precision
+    );
+    if let Some(c) = args.c {
+        anyhow::ensure!(
+            c > 0.0 && c.is_finite(),
+            "--c must be a positive number, got {c}"
+        );
+    }
+    let mut inputs = vec![("--input", args.input.as_path())];
+    if let Some(test) = &args.test {
+        inputs.push(("--test", test.as_path()));
+    }
+    let mut outputs = vec![("--output", args.output.as_path())];
+    for (flag, path) in [("--report", &args.report), ("--plot", &args.plot)] {
+        if let Some(path) = path {
+            outputs.push((flag, path.as_path()));
+        }
+    }
+    facefile::fs::check_distinct(&inputs, &outputs)?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_report(
+    args: &Args,
+    dataset: &Dataset,
+    fitted: &svm_fit::FittedModel,
+    model: &Classifier,
+    cv: Option<&svm_fit::CrossValidation>,
+    cv_started: Instant,
+    fit_seconds: f64,
+    test: Option<&input::Input>,
+) -> Report {
     let (method, method_reason, c) = match &model.method {
         Method::Svm(svm) => (
             "linear SVM, one-vs-one, Platt-calibrated".to_string(),
@@ -163,10 +274,17 @@ fn run(args: Args) -> Result<()> {
             None,
         ),
     };
-    let report = Report {
+    let choice = fitted
+        .operating
+        .as_ref()
+        .map(|data| data.choose(args.precision));
+    let thresholds = Thresholds::from_rule(&model.rule, None);
+    Report {
+        embedder: dataset.embedder.to_string(),
         classes: dataset.classes.clone(),
-        samples: dataset.len(),
-        samples_per_class: dataset.counts(),
+        photos: dataset.photo_count(),
+        views: dataset.len(),
+        photos_per_class: dataset.counts(),
         method,
         method_reason,
         c,
@@ -175,29 +293,17 @@ fn run(args: Args) -> Result<()> {
             .iter()
             .map(|&(c, cv_accuracy)| CSearchRow { c, cv_accuracy })
             .collect(),
-        unknown_distance: model.unknown_distance,
-        threshold: args.threshold,
+        rule: report::rule_report(model, choice.as_ref(), args.threshold),
+        curve: report::curve(fitted.operating.as_ref()),
         fit_seconds,
-        cross_validation: cv_report,
-    };
-    // The plot first: if it cannot be drawn, nothing is written and the error says why.
-    if let Some(path) = &args.plot {
-        plot::confusion_png(&report, path)?;
+        cross_validation: cv.map(|cv| {
+            report::cv_report(
+                cv,
+                &dataset.classes,
+                args.seed,
+                cv_started.elapsed().as_secs_f64(),
+            )
+        }),
+        test: test.map(|test| report::test_report(model, &thresholds, &test.photos)),
     }
-    model.write(&args.output)?;
-    if let Some(path) = &args.report {
-        let json = serde_json::to_vec_pretty(&report).context("encoding the report")?;
-        write_atomic(path, &json)?;
-    }
-    if !args.quiet {
-        print!("{}", report::render(&report));
-        println!("\nfit in {fit_seconds:.3} s → {}", args.output.display());
-        if let Some(path) = &args.report {
-            println!("report → {}", path.display());
-        }
-        if let Some(path) = &args.plot {
-            println!("confusion matrix → {}", path.display());
-        }
-    }
-    Ok(())
 }

@@ -4,22 +4,18 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use cli::chart::{self, drawing_error};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::report::Report;
-
-const FAMILY: &str = "facelabel-sans";
 
 pub fn confusion_png(report: &Report, path: &Path) -> Result<()> {
     let cv = report
         .cross_validation
         .as_ref()
         .context("no confusion matrix to plot: some person has a single photo, so nothing was cross-validated")?;
-    let font = fonts::for_texts(report.classes.iter().map(String::as_str))?;
-    plotters::style::register_font(FAMILY, FontStyle::Normal, font.bytes)
-        .map_err(|_| anyhow::anyhow!("cannot use font {}", font.path.display()))?;
-
+    chart::register_font(report.classes.iter().map(String::as_str))?;
     let k = report.classes.len();
     let longest = report
         .classes
@@ -30,13 +26,10 @@ pub fn confusion_png(report: &Report, path: &Path) -> Result<()> {
     let cell = (longest * 9 + 16).clamp(56, 120);
     let (left, top) = (longest * 10 + 40, 90u32);
     let (width, height) = (left + cell * k as u32 + 20, top + cell * k as u32 + 60);
-    let mut pixels = vec![255u8; (width * height * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
-        let text = |size: u32| TextStyle::from((FAMILY, size).into_font()).color(&BLACK);
+    chart::draw_png(path, width, height, |root| {
+        let text = chart::text;
         let centred = |size: u32| text(size).pos(Pos::new(HPos::Center, VPos::Center));
-        let draw_err =
-            |e: DrawingAreaErrorKind<_>| anyhow::anyhow!("drawing the confusion matrix: {e:?}");
+        let err = drawing_error("confusion matrix");
         root.draw(&Text::new(
             format!(
                 "Who is taken for whom ({}-fold cross-validation, accuracy {:.1}%)",
@@ -46,18 +39,18 @@ pub fn confusion_png(report: &Report, path: &Path) -> Result<()> {
             (10, 12),
             text(18),
         ))
-        .map_err(draw_err)?;
+        .map_err(&err)?;
         root.draw(&Text::new("predicted →", (left as i32, 40), text(14)))
-            .map_err(draw_err)?;
+            .map_err(&err)?;
         root.draw(&Text::new("true ↓", (10, top as i32 - 22), text(14)))
-            .map_err(draw_err)?;
+            .map_err(&err)?;
         for (i, name) in report.classes.iter().enumerate() {
             let y = (top + cell * i as u32 + cell / 2) as i32;
             root.draw(&Text::new(name.clone(), (10, y - 8), text(15)))
-                .map_err(draw_err)?;
+                .map_err(&err)?;
             let x = (left + cell * i as u32 + cell / 2) as i32;
             root.draw(&Text::new(name.clone(), (x, top as i32 - 20), centred(13)))
-                .map_err(draw_err)?;
+                .map_err(&err)?;
         }
         for (t, row) in cv.confusion.iter().enumerate() {
             let total: usize = row.iter().sum::<usize>().max(1);
@@ -86,16 +79,14 @@ pub fn confusion_png(report: &Report, path: &Path) -> Result<()> {
                     [(x0, y0), (x0 + cell as i32 - 2, y0 + cell as i32 - 2)],
                     colour.filled(),
                 ))
-                .map_err(draw_err)?;
+                .map_err(&err)?;
                 if count > 0 {
                     let centre = (x0 + cell as i32 / 2, y0 + cell as i32 / 2);
                     root.draw(&Text::new(count.to_string(), centre, centred(16)))
-                        .map_err(draw_err)?;
+                        .map_err(&err)?;
                 }
             }
         }
-        root.present().map_err(draw_err)?;
-    }
-    facecore::format::write_png(path, &facecore::RgbImage::new(width, height, pixels))?;
-    Ok(())
+        Ok(())
+    })
 }

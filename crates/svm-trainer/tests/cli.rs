@@ -4,31 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use facecore::classify::Method;
-use facecore::{ClassifierFile, Decision, EncodingsFile};
+use classifier::{decide, Decision, Predictor, Thresholds};
+use facefile::format::encodings::{EncodeSettings, Encodings, EncodingsFile};
+use facefile::format::model::{ClassifierFile, Method, RuleOrigin};
+use facefile::{EmbedderKind, Stamped};
+use testdata::command::{run_err, run_ok};
 
 fn trainer() -> Command {
     Command::cargo_bin("svm-trainer").unwrap()
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let output = cmd.output().unwrap();
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn run_err(cmd: &mut Command) -> String {
-    let output = cmd.output().unwrap();
-    assert!(
-        !output.status.success(),
-        "expected failure, stdout: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8(output.stderr).unwrap()
 }
 
 /// Encodes `people` (name → fixture photos) with the real encoder and returns the encodings file.
@@ -83,16 +66,28 @@ fn few_shot_real_faces_fall_back_to_nearest_neighbour() {
     assert!(out.contains("nearest neighbour"), "{out}");
     assert!(out.contains("biden has only 1 photo"), "{out}");
 
-    let model = ClassifierFile::read(&model_path).unwrap();
+    let file = ClassifierFile::read(&model_path).unwrap();
+    let model = &file.body;
     assert_eq!(model.classes, ["biden", "obama"]);
     assert!(matches!(model.method, Method::NearestNeighbour(_)));
+    // The model records the embedding model of its training faces.
     assert_eq!(
-        model.models,
-        EncodingsFile::read(&encodings).unwrap().models
+        file.embedder,
+        EncodingsFile::read(&encodings).unwrap().embedder
+    );
+    // Three photos are too few to learn a rule from, and the model says so.
+    assert!(
+        matches!(&model.rule.origin, RuleOrigin::Published { reason } if reason.contains("published")),
+        "{:?}",
+        model.rule
     );
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
-    assert_eq!(report["samples"], 3);
+    assert_eq!(report["photos"], 3);
+    assert_eq!(
+        report["views"], 6,
+        "each photo also trains with its grey view"
+    );
     assert!(
         report["cross_validation"].is_null(),
         "one photo of Biden: nothing to cross-validate"
@@ -101,10 +96,10 @@ fn few_shot_real_faces_fall_back_to_nearest_neighbour() {
     // A third, unseen photo of Obama is recognised.
     let unseen = encode(&dir.path().join("unseen"), &[("x", &["obama3.jpg"])]);
     let unseen = EncodingsFile::read(&unseen).unwrap();
-    let (_, embedding) = unseen.embeddings().next().unwrap();
-    let prediction = model.predict(embedding);
+    let (_, embedding) = unseen.body.embeddings().next().unwrap();
+    let prediction = Predictor::new(model).predict(embedding);
     assert!((prediction.probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-9);
-    match model.decide(&prediction, model.default_threshold as f64) {
+    match decide(&prediction, &Thresholds::from_rule(&model.rule, None)) {
         Decision::Known { class, probability } => {
             assert_eq!(model.classes[class], "obama");
             assert!(probability > 0.9, "{probability}");
@@ -183,25 +178,58 @@ fn bad_inputs_are_clear_errors() {
     let out = run_ok(&mut train(&csv));
     assert!(out.contains("Sana has only 1 photo"), "{out}");
 
-    // Encodings of another embedding model are refused.
+    // Encodings of an embedding model this build does not know are refused.
     let encodings = dir.path().join("foreign.msgpack");
-    let mut file = EncodingsFile::new(
-        "test".into(),
-        facecore::format::EncodeSettings {
-            analysis: Default::default(),
-            multi_face: Default::default(),
-            max_megapixels: 64,
-            apply_exif_orientation: true,
+    let mut embedder = EmbedderKind::Sface.id();
+    embedder.files[0].sha256 = "0".repeat(64);
+    let file: EncodingsFile = Stamped::new(
+        "test",
+        Some(embedder),
+        Encodings {
+            settings: EncodeSettings {
+                analysis: Default::default(),
+                multi_face: Default::default(),
+                max_megapixels: 64,
+                apply_exif_orientation: true,
+                grey_views: true,
+            },
+            images: Vec::new(),
         },
-        Vec::new(),
     );
-    file.models.embedding_model_sha256 = "0".repeat(64);
     file.write(&encodings).unwrap();
     let err = run_err(&mut train(&encodings));
     assert!(
-        err.contains("embedding model 0000") && err.contains("make encode"),
+        err.contains("does not know")
+            && err.contains("000000000000")
+            && err.contains("make encode"),
         "{err}"
     );
+
+    // A byte-order mark (Excel's "CSV UTF-8") is not part of the first name.
+    let mut text = String::from("\u{feff}");
+    for (name, values) in blob_rows(6) {
+        text.push_str(&format!("{name},{}\n", values.join(",")));
+    }
+    std::fs::write(&csv, text).unwrap();
+    run_ok(train(&csv).arg("-q"));
+    let classes = ClassifierFile::read(&model).unwrap().body.classes;
+    assert_eq!(classes, ["Momo", "Sana"]);
+
+    // No output may be an input, nor another output.
+    for (flag, path) in [("-o", &csv), ("--report", &csv)] {
+        let err = run_err(trainer().arg("-i").arg(&csv).arg(flag).arg(path));
+        assert!(err.contains("destroy the input"), "{flag}: {err}");
+    }
+    let err = run_err(train(&csv).arg("--report").arg(&model));
+    assert!(err.contains("same file"), "{err}");
+    assert!(
+        !std::fs::read(&csv).unwrap().is_empty(),
+        "the input is intact"
+    );
+
+    // Out-of-range settings.
+    assert!(run_err(train(&csv).args(["--precision", "1.5"])).contains("--precision"));
+    assert!(run_err(train(&csv).args(["-t", "2"])).contains("--threshold"));
 }
 
 #[test]
@@ -220,19 +248,27 @@ fn model_of_a_newer_version_is_refused() {
     );
     let mut model = ClassifierFile::read(&model_path).unwrap();
     model.version += 1;
-    facecore::format::write_versioned(&model_path, &model, &facecore::classify::MODEL).unwrap();
+    std::fs::write(&model_path, rmp_serde::to_vec_named(&model).unwrap()).unwrap();
     let err = ClassifierFile::read(&model_path).unwrap_err().to_string();
     assert!(
         err.contains("newer version") && err.contains("model.msgpack"),
         "{err}"
     );
 
-    let mut faces = facecore::ModelFingerprint::current();
-    faces.embedding_model_sha256 = "f".repeat(64);
+    // A model is refused for faces of another embedder, with what to re-run.
     model.version -= 1;
-    let err = model.check_fingerprint(&faces).unwrap_err().to_string();
+    let err = model
+        .require_embedder(
+            &model_path,
+            &EmbedderKind::Sface.id(),
+            "encode and train again with --embedder sface",
+        )
+        .unwrap_err()
+        .to_string();
     assert!(
-        err.contains("ffff") && err.contains("encode and train again"),
+        err.contains("dlib (128-d)")
+            && err.contains("sface (128-d)")
+            && err.contains("train again"),
         "{err}"
     );
 }
@@ -258,20 +294,22 @@ fn confusion_plot_is_a_readable_png() {
             .arg(&plot),
     );
     assert!(out.contains("confusion matrix →"), "{out}");
-    let image = facecore::decode_file(&plot, &Default::default())
-        .unwrap()
-        .image;
-    assert!(image.width > 200 && image.height > 200, "{:?}", image);
+    let image = image::open(&plot).unwrap().to_rgb8();
+    assert!(
+        image.width() > 200 && image.height() > 200,
+        "{:?}",
+        image.dimensions()
+    );
     // The diagonal cells are green (correct predictions), so some pixel is clearly green.
     let green = image
-        .pixels
+        .as_raw()
         .chunks_exact(3)
         .any(|p| p[1] as i32 - p[0] as i32 > 60 && p[1] as i32 - p[2] as i32 > 60);
     assert!(green, "no green diagonal cell");
     // Text was drawn: there are dark pixels.
     assert!(
         image
-            .pixels
+            .as_raw()
             .chunks_exact(3)
             .filter(|p| p[0] < 60 && p[1] < 60 && p[2] < 60)
             .count()

@@ -128,6 +128,62 @@ pub mod media {
     }
 }
 
+/// Running a stage in a test: one place that checks the exit status and shows what the program
+/// printed when it is not the expected one (as ripgrep's `TestCommand::output`).
+pub mod command {
+    use std::process::Output;
+
+    /// A program to run: `std::process::Command` or `assert_cmd::Command`.
+    pub trait Runnable: std::fmt::Debug {
+        fn run_output(&mut self) -> Output;
+    }
+
+    impl Runnable for std::process::Command {
+        fn run_output(&mut self) -> Output {
+            self.output().expect("the program runs")
+        }
+    }
+
+    impl Runnable for assert_cmd::Command {
+        fn run_output(&mut self) -> Output {
+            self.output().expect("the program runs")
+        }
+    }
+
+    fn describe(command: &dyn Runnable, output: &Output) -> String {
+        format!(
+            "{command:?}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }
+
+    /// Runs `command`, which must succeed; returns its standard output.
+    pub fn run_ok(command: &mut impl Runnable) -> String {
+        let output = command.run_output();
+        assert!(
+            output.status.success(),
+            "expected success: {}",
+            describe(command, &output)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Runs `command`, which must fail with exit code 1 (an error, not a crash or a usage
+    /// message); returns its error output.
+    pub fn run_err(command: &mut impl Runnable) -> String {
+        let output = command.run_output();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "expected a clean failure: {}",
+            describe(command, &output)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+}
+
 /// The real stages, run as a user would, for tests of later stages.
 pub mod pipeline {
     use std::path::{Path, PathBuf};

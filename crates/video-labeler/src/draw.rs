@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use ab_glyph::{Font, PxScale, ScaleFont};
 use anyhow::Result;
-use facecore::BoundingBox;
+use facefile::BoundingBox;
 use opencv::core::{Mat, Rect, Scalar};
 use opencv::imgproc;
 use opencv::prelude::*;

@@ -1,48 +1,64 @@
-//! Screen time: seconds on screen per person, as a table, a CSV and a bar chart.
+//! Screen time: seconds on screen per person (from the video's own frame times, so variable frame
+//! rates count right), as a table, a CSV and a bar chart.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
+use cli::chart::{self, drawing_error};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::draw::colour_of;
 
-/// Frames in which each person was shown (by class), plus unknown faces.
+/// Time each person was shown (by class), plus frames with unknown faces.
 #[derive(Debug, Clone)]
 pub struct ScreenTime {
     pub classes: Vec<String>,
+    pub seconds_shown: Vec<f64>,
     pub frames_shown: Vec<u64>,
     pub unknown_frames: u64,
     pub total_frames: u64,
-    pub fps: f64,
+    pub video_seconds: f64,
 }
 
 impl ScreenTime {
-    pub fn new(classes: Vec<String>, fps: f64) -> ScreenTime {
+    pub fn new(classes: Vec<String>) -> ScreenTime {
         let n = classes.len();
         ScreenTime {
             classes,
+            seconds_shown: vec![0.0; n],
             frames_shown: vec![0; n],
             unknown_frames: 0,
             total_frames: 0,
-            fps,
+            video_seconds: 0.0,
         }
     }
 
+    /// Counts one frame lasting `duration` seconds in which `shown` people (each once) and maybe
+    /// unknown faces appear.
+    pub fn add_frame(&mut self, duration: f64, shown: &[usize], unknown: bool) {
+        for &class in shown {
+            self.seconds_shown[class] += duration;
+            self.frames_shown[class] += 1;
+        }
+        self.unknown_frames += unknown as u64;
+        self.total_frames += 1;
+        self.video_seconds += duration;
+    }
+
     pub fn seconds(&self, class: usize) -> f64 {
-        self.frames_shown[class] as f64 / self.fps
+        self.seconds_shown[class]
     }
 
     /// People by screen time, longest first (people never shown are left out).
-    fn ranked(&self) -> Vec<usize> {
+    pub fn ranked(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.classes.len())
             .filter(|&c| self.frames_shown[c] > 0)
             .collect();
         order.sort_by(|&a, &b| {
-            self.frames_shown[b]
-                .cmp(&self.frames_shown[a])
+            self.seconds_shown[b]
+                .total_cmp(&self.seconds_shown[a])
                 .then(a.cmp(&b))
         });
         order
@@ -57,7 +73,6 @@ impl ScreenTime {
             .max()
             .unwrap_or(6)
             .max(7);
-        let video = self.total_frames as f64 / self.fps;
         let _ = writeln!(
             out,
             "{:<width$}  {:>9}  {:>7}  {:>8}",
@@ -72,7 +87,7 @@ impl ScreenTime {
                 " ".repeat(pad),
                 self.seconds(c),
                 self.frames_shown[c],
-                100.0 * self.seconds(c) / video.max(1e-9)
+                100.0 * self.seconds(c) / self.video_seconds.max(1e-9)
             );
         }
         if self.ranked().is_empty() {
@@ -81,14 +96,13 @@ impl ScreenTime {
         let _ = writeln!(
             out,
             "video: {:.2} s, {} frames; unknown faces in {} frames",
-            video, self.total_frames, self.unknown_frames
+            self.video_seconds, self.total_frames, self.unknown_frames
         );
         out
     }
 
     pub fn csv(&self) -> String {
         let mut out = String::from("person,seconds,frames,share_of_video\n");
-        let video = self.total_frames as f64 / self.fps;
         for c in self.ranked() {
             let name = self.classes[c].replace('"', "\"\"");
             let _ = writeln!(
@@ -96,7 +110,7 @@ impl ScreenTime {
                 "\"{name}\",{:.3},{},{:.4}",
                 self.seconds(c),
                 self.frames_shown[c],
-                self.seconds(c) / video.max(1e-9)
+                self.seconds(c) / self.video_seconds.max(1e-9)
             );
         }
         out
@@ -104,10 +118,7 @@ impl ScreenTime {
 
     /// A horizontal bar chart, one bar per person in their label colour.
     pub fn chart_png(&self, path: &Path) -> Result<()> {
-        const FAMILY: &str = "facelabel-sans";
-        let font = fonts::for_texts(self.classes.iter().map(String::as_str))?;
-        plotters::style::register_font(FAMILY, FontStyle::Normal, font.bytes)
-            .map_err(|_| anyhow::anyhow!("cannot use font {}", font.path.display()))?;
+        chart::register_font(self.classes.iter().map(String::as_str))?;
         let ranked = self.ranked();
         let longest = self
             .classes
@@ -122,18 +133,15 @@ impl ScreenTime {
             .map(|&c| self.seconds(c))
             .fold(0.0, f64::max)
             .max(1e-9);
-        let mut pixels = vec![255u8; (width * height * 3) as usize];
-        {
-            let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
-            let err = |e: DrawingAreaErrorKind<_>| anyhow::anyhow!("drawing the chart: {e:?}");
-            let text = |size: u32| TextStyle::from((FAMILY, size).into_font()).color(&BLACK);
-            let video = self.total_frames as f64 / self.fps;
+        chart::draw_png(path, width, height, |root| {
+            let err = drawing_error("screen-time chart");
+            let text = chart::text;
             root.draw(&Text::new(
-                format!("Screen time (video {video:.1} s)"),
+                format!("Screen time (video {:.1} s)", self.video_seconds),
                 (12, 14),
                 text(20),
             ))
-            .map_err(err)?;
+            .map_err(&err)?;
             for (row, &c) in ranked.iter().enumerate() {
                 let y = (top + bar_h * row as u32) as i32;
                 let length = ((self.seconds(c) / max_seconds) * 520.0).max(2.0) as i32;
@@ -143,24 +151,22 @@ impl ScreenTime {
                     (12, y + bar_h as i32 / 2),
                     text(16).pos(Pos::new(HPos::Left, VPos::Center)),
                 ))
-                .map_err(err)?;
+                .map_err(&err)?;
                 let x0 = label_w as i32;
                 root.draw(&Rectangle::new(
                     [(x0, y + 4), (x0 + length, y + bar_h as i32 - 4)],
                     RGBColor(r, g, b).filled(),
                 ))
-                .map_err(err)?;
+                .map_err(&err)?;
                 root.draw(&Text::new(
                     format!("{:.1} s", self.seconds(c)),
                     (x0 + length + 8, y + bar_h as i32 / 2),
                     text(15).pos(Pos::new(HPos::Left, VPos::Center)),
                 ))
-                .map_err(err)?;
+                .map_err(&err)?;
             }
-            root.present().map_err(err)?;
-        }
-        facecore::format::write_png(path, &facecore::RgbImage::new(width, height, pixels))?;
-        Ok(())
+            Ok(())
+        })
     }
 }
 
@@ -169,20 +175,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seconds_follow_frames_and_fps() {
-        let mut st = ScreenTime::new(vec!["Mina".into(), "나연".into(), "Sana".into()], 30.0);
-        st.frames_shown = vec![45, 90, 0];
-        st.total_frames = 300;
-        assert_eq!(st.seconds(1), 3.0);
+    fn seconds_follow_frame_durations() {
+        let mut st = ScreenTime::new(vec!["Mina".into(), "나연".into(), "Sana".into()]);
+        for frame in 0..300 {
+            let shown: Vec<usize> = match frame {
+                0..=44 => vec![0, 1],
+                45..=89 => vec![1],
+                _ => vec![],
+            };
+            st.add_frame(1.0 / 30.0, &shown, frame >= 290);
+        }
+        assert!((st.seconds(1) - 3.0).abs() < 1e-9);
         let table = st.table();
         let nayeon = table.find("나연").unwrap();
         let mina = table.find("Mina").unwrap();
         assert!(nayeon < mina, "longest first:\n{table}");
         assert!(!table.contains("Sana"), "people never shown are left out");
+        assert!(table.contains("unknown faces in 10 frames"), "{table}");
         assert!(
             st.csv().contains("\"나연\",3.000,90,0.3000"),
             "{}",
             st.csv()
         );
+        // A slow frame counts for its real duration.
+        st.add_frame(2.0, &[2], false);
+        assert!((st.seconds(2) - 2.0).abs() < 1e-9);
     }
 }

@@ -1,101 +1,136 @@
-//! Tracks: the same face from keyframe to keyframe, matched by box overlap, with a vote over the
-//! track's embeddings so one bad frame cannot flip a name.
+//! Tracks: one person's face from keyframe to keyframe, matched by box overlap, broken at cuts and
+//! wherever the face's embedding jumps away from the track's (a cut the cut rule missed, two people
+//! crossing), so a track never pools two people. Each track gathers its faces' embeddings as
+//! evidence; the name is decided once the whole track has been seen.
 
-use facecore::labels::TrackSummary;
-use facecore::{BoundingBox, ClassifierFile, Prediction};
+use classifier::{face_weight, TrackEvidence};
+use facefile::{BoundingBox, Embedding};
 
 /// Boxes overlapping at least this much at consecutive keyframes are the same face.
 const MATCH_IOU: f64 = 0.3;
-/// A track survives this many keyframes without a detection (held box), so a missed detection
-/// does not end the label.
+/// Small faces in a dancing group move more than their own size between keyframes, so boxes that
+/// barely overlap also match when their centres are closer than this many face widths and their
+/// sizes are alike.
+const MATCH_CENTRE_WIDTHS: f64 = 0.8;
+/// Sizes are alike when the larger is at most this many times the smaller.
+const MATCH_SIZE_RATIO: f64 = 1.6;
+
+/// How well a detection continues a track's last box: IoU when they overlap enough, else a lower
+/// score from how close their centres are (0 = no match).
+fn match_score(detection: &BoundingBox, previous: &BoundingBox) -> f64 {
+    let iou = detection.iou(previous);
+    if iou >= MATCH_IOU {
+        return iou;
+    }
+    let (a, b) = (
+        detection.width().max(1) as f64,
+        previous.width().max(1) as f64,
+    );
+    if a.max(b) / a.min(b) > MATCH_SIZE_RATIO {
+        return 0.0;
+    }
+    let (dx, dy) = (
+        detection.centre().0 - previous.centre().0,
+        detection.centre().1 - previous.centre().1,
+    );
+    let distance = dx.hypot(dy) / a.max(b);
+    if distance < MATCH_CENTRE_WIDTHS {
+        MATCH_IOU * (1.0 - distance / MATCH_CENTRE_WIDTHS)
+    } else {
+        0.0
+    }
+}
+/// A track survives this many keyframes without a detection (its box is interpolated over the
+/// gap), so a missed detection does not end the label.
 const MAX_MISSED: u32 = 1;
+
+/// A face at a keyframe.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sighting {
+    pub frame: u64,
+    pub bbox: BoundingBox,
+}
 
 #[derive(Debug, Clone)]
 pub struct Track {
     pub id: u32,
-    /// Box at the last keyframe where the face was seen (frame pixels).
-    pub bbox: BoundingBox,
-    pub first_frame: u64,
-    pub last_frame: u64,
-    pub missed: u32,
-    votes: Vec<f64>,
-    samples: u32,
-    far: u32,
+    /// Where the face was seen, in frame order.
+    pub sightings: Vec<Sighting>,
+    pub evidence: TrackEvidence,
+    missed: u32,
     keyframes_since_embedding: u32,
 }
 
-/// What to show for a track now.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Identity {
-    pub class: Option<usize>,
-    pub probability: f64,
-}
-
 impl Track {
-    /// Whether to compute an embedding at this keyframe: when new, then often while the vote is
-    /// young, then now and then to re-check.
+    fn new(id: u32, sighting: Sighting, unit: bool) -> Track {
+        Track {
+            id,
+            sightings: vec![sighting],
+            evidence: TrackEvidence::new(unit),
+            missed: 0,
+            keyframes_since_embedding: 0,
+        }
+    }
+
+    pub fn first_frame(&self) -> u64 {
+        self.sightings[0].frame
+    }
+
+    pub fn last_frame(&self) -> u64 {
+        self.sightings.last().expect("a track has a sighting").frame
+    }
+
+    pub fn bbox(&self) -> BoundingBox {
+        self.sightings.last().expect("a track has a sighting").bbox
+    }
+
+    /// Whether to embed the face at this keyframe: at the first two keyframes, then every other,
+    /// then every fourth once the track has plenty of faces (embedding is the costliest step, and
+    /// faces a few frames apart add little); each embedding also checks that the face is still the
+    /// same person.
     pub fn wants_embedding(&self) -> bool {
-        let interval = if self.samples < 4 { 2 } else { 8 };
-        self.samples == 0 || self.keyframes_since_embedding >= interval
-    }
-
-    pub fn vote(&mut self, prediction: &Prediction, model: &ClassifierFile) {
-        if self.votes.is_empty() {
-            self.votes = vec![0.0; prediction.probabilities.len()];
-        }
-        for (v, p) in self.votes.iter_mut().zip(&prediction.probabilities) {
-            *v += p;
-        }
-        self.samples += 1;
-        self.far += (prediction.distance > model.unknown_distance) as u32;
-        self.keyframes_since_embedding = 0;
-    }
-
-    /// The probability-weighted vote: the class with the largest summed probability, shown when its
-    /// mean probability reaches the threshold and most embeddings were within the distance gate.
-    pub fn identity(&self, threshold: f64) -> Identity {
-        if self.samples == 0 {
-            return Identity {
-                class: None,
-                probability: 0.0,
-            };
-        }
-        let (class, total) = self
-            .votes
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map(|(c, &t)| (c, t))
-            .expect("classes");
-        let probability = total / self.samples as f64;
-        let near = self.far * 2 < self.samples;
-        Identity {
-            class: (probability >= threshold && near).then_some(class),
-            probability,
-        }
-    }
-
-    pub fn summary(&self, threshold: f64, classes: &[String]) -> TrackSummary {
-        let identity = self.identity(threshold);
-        TrackSummary {
-            id: self.id,
-            first_frame: self.first_frame,
-            last_frame: self.last_frame,
-            name: identity.class.map(|c| classes[c].clone()),
-            probability: identity.probability,
-            votes: self.samples,
-        }
+        let faces = self.evidence.faces();
+        let interval = match faces {
+            0..=1 => 1,
+            2..=7 => 2,
+            _ => 4,
+        };
+        faces == 0 || self.keyframes_since_embedding >= interval
     }
 }
 
-#[derive(Debug, Default)]
+/// An embedded face for [`Tracker::add_embedding`].
+pub struct EmbeddedFace<'a> {
+    pub embedding: &'a Embedding,
+    pub height: f32,
+    pub confidence: f32,
+}
+
+#[derive(Debug)]
 pub struct Tracker {
     pub active: Vec<Track>,
     pub ended: Vec<Track>,
     next_id: u32,
+    /// The embedder's vectors have unit length.
+    unit: bool,
+    /// A face farther than this from its track's mean face starts a new track.
+    split_distance: f32,
+    /// Tracks split because a face's embedding jumped.
+    pub splits: u32,
 }
 
 impl Tracker {
+    pub fn new(unit: bool, split_distance: f32) -> Tracker {
+        Tracker {
+            active: Vec::new(),
+            ended: Vec::new(),
+            next_id: 0,
+            unit,
+            split_distance,
+            splits: 0,
+        }
+    }
+
     /// Matches this keyframe's detections to the active tracks (greedy by overlap). Returns, for
     /// each detection, the index of its track in `active`. After a cut every face is a new track.
     pub fn update(&mut self, frame: u64, detections: &[BoundingBox], cut: bool) -> Vec<usize> {
@@ -105,9 +140,9 @@ impl Tracker {
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
         for (d, det) in detections.iter().enumerate() {
             for (t, track) in self.active.iter().enumerate() {
-                let iou = det.iou(&track.bbox);
-                if iou >= MATCH_IOU {
-                    pairs.push((iou, d, t));
+                let score = match_score(det, &track.bbox());
+                if score > 0.0 {
+                    pairs.push((score, d, t));
                 }
             }
         }
@@ -129,24 +164,14 @@ impl Tracker {
             }
         }
         for (d, det) in detections.iter().enumerate() {
+            let sighting = Sighting { frame, bbox: *det };
             if det_track[d] == usize::MAX {
                 det_track[d] = self.active.len();
-                self.active.push(Track {
-                    id: self.next_id,
-                    bbox: *det,
-                    first_frame: frame,
-                    last_frame: frame,
-                    missed: 0,
-                    votes: Vec::new(),
-                    samples: 0,
-                    far: 0,
-                    keyframes_since_embedding: 0,
-                });
+                self.active
+                    .push(Track::new(self.next_id, sighting, self.unit));
                 self.next_id += 1;
             } else {
-                let track = &mut self.active[det_track[d]];
-                track.bbox = *det;
-                track.last_frame = frame;
+                self.active[det_track[d]].sightings.push(sighting);
             }
         }
         // Drop tracks missed too long; keep indices of the survivors valid for the caller.
@@ -164,11 +189,43 @@ impl Tracker {
         det_track.iter().map(|&t| index_map[t]).collect()
     }
 
-    pub fn finish(&mut self) -> Vec<Track> {
+    /// Adds the embedding of the face track `index` was just matched to. When it lies farther than
+    /// the split distance from the track's mean face, the track ends at its previous sighting and
+    /// this face starts a new one (the returned index is then the new track's).
+    pub fn add_embedding(&mut self, index: usize, face: EmbeddedFace) -> usize {
+        let weight = face_weight(face.height, face.confidence);
+        let jumped = self.active[index]
+            .evidence
+            .distance_to_mean(face.embedding)
+            .is_some_and(|d| d > self.split_distance);
+        let index = if jumped && self.active[index].sightings.len() > 1 {
+            let sighting = self.active[index]
+                .sightings
+                .pop()
+                .expect("more than one sighting");
+            let mut fresh = Track::new(self.next_id, sighting, self.unit);
+            self.next_id += 1;
+            self.splits += 1;
+            let old = std::mem::replace(&mut self.active[index], {
+                fresh.keyframes_since_embedding = 0;
+                fresh
+            });
+            self.ended.push(old);
+            index
+        } else {
+            index
+        };
+        let track = &mut self.active[index];
+        track.evidence.add(face.embedding, weight);
+        track.keyframes_since_embedding = 0;
+        index
+    }
+
+    /// Every track, by id.
+    pub fn finish(mut self) -> Vec<Track> {
         self.ended.append(&mut self.active);
-        let mut all = std::mem::take(&mut self.ended);
-        all.sort_by_key(|t| t.id);
-        all
+        self.ended.sort_by_key(|t| t.id);
+        self.ended
     }
 }
 
@@ -176,84 +233,105 @@ impl Tracker {
 mod tests {
     use super::*;
 
-    fn prediction(probabilities: Vec<f64>, distance: f32) -> Prediction {
-        let (class, &probability) = probabilities
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap();
-        Prediction {
-            probabilities: probabilities.clone(),
-            class,
-            probability,
-            distance,
-        }
+    fn e(values: &[f32]) -> Embedding {
+        Embedding::new(values.to_vec()).unwrap()
     }
 
-    fn model() -> ClassifierFile {
-        ClassifierFile {
-            kind: String::new(),
-            version: 1,
-            producer: String::new(),
-            models: facecore::ModelFingerprint::current(),
-            classes: vec!["Mina".into(), "Nayeon".into()],
-            method: facecore::classify::Method::NearestNeighbour(
-                facecore::classify::NearestNeighbourModel {
-                    temperature: 0.05,
-                    reason: String::new(),
-                },
-            ),
-            default_threshold: 0.7,
-            unknown_distance: 0.5,
-            training: Vec::new(),
-            summary: Default::default(),
+    fn face(embedding: &Embedding) -> EmbeddedFace<'_> {
+        EmbeddedFace {
+            embedding,
+            height: 120.0,
+            confidence: 1.0,
         }
     }
 
     #[test]
-    fn one_bad_frame_does_not_flip_the_name() {
-        let model = model();
-        let mut tracker = Tracker::default();
-        let face = BoundingBox::new(100, 100, 200, 200);
-        let mut moved = face;
-        let idx = tracker.update(0, &[face], false);
-        assert_eq!(idx, [0]);
-        for (frame, probabilities) in [
-            (0, vec![0.9, 0.1]),
-            (3, vec![0.95, 0.05]),
-            (6, vec![0.1, 0.9]),
-            (9, vec![0.9, 0.1]),
-        ] {
-            moved.left += 5;
-            moved.right += 5;
-            let idx = tracker.update(frame, &[moved], false);
-            tracker.active[idx[0]].vote(&prediction(probabilities, 0.3), &model);
-            assert_eq!(
-                tracker.active[idx[0]].identity(0.6).class,
-                Some(0),
-                "frame {frame}"
-            );
+    fn a_moving_face_keeps_its_track_and_missed_detections_are_bridged() {
+        let mut tracker = Tracker::new(false, 0.5);
+        let mut bbox = BoundingBox::new(100, 100, 200, 200);
+        for frame in [0, 3, 6, 9] {
+            bbox.left += 5;
+            bbox.right += 5;
+            let index = tracker.update(frame, &[bbox], false);
+            assert_eq!(index, [0]);
         }
-        assert_eq!(tracker.active.len(), 1, "one track all along");
-    }
-
-    #[test]
-    fn strangers_and_cuts() {
-        let model = model();
-        let mut tracker = Tracker::default();
-        let face = BoundingBox::new(0, 0, 80, 80);
-        tracker.update(0, &[face], false);
-        // Confident but far from every training face: Unknown.
-        tracker.active[0].vote(&prediction(vec![0.99, 0.01], 0.8), &model);
-        assert_eq!(tracker.active[0].identity(0.7).class, None);
-        // A cut ends the track even if the box is in the same place.
-        let idx = tracker.update(3, &[face], true);
-        assert_eq!(tracker.active[idx[0]].id, 1);
-        // A face missed at one keyframe is held, then dropped.
-        tracker.update(6, &[], false);
+        // Missed once: kept; missed twice: ended.
+        tracker.update(12, &[], false);
         assert_eq!(tracker.active.len(), 1);
-        tracker.update(9, &[], false);
+        tracker.update(15, &[], false);
         assert!(tracker.active.is_empty());
-        assert_eq!(tracker.finish().len(), 2);
+        let tracks = tracker.finish();
+        assert_eq!(tracks.len(), 1);
+        assert_eq!((tracks[0].first_frame(), tracks[0].last_frame()), (0, 9));
+    }
+
+    #[test]
+    fn cuts_and_embedding_jumps_start_new_tracks() {
+        let mut tracker = Tracker::new(false, 0.5);
+        let bbox = BoundingBox::new(0, 0, 80, 80);
+        let mina = e(&[1.0, 0.0]);
+        let nayeon = e(&[0.0, 1.0]);
+        let i = tracker.update(0, &[bbox], false)[0];
+        tracker.add_embedding(i, face(&mina));
+        let i = tracker.update(3, &[bbox], false)[0];
+        assert_eq!(tracker.add_embedding(i, face(&mina)), i);
+        // Same place, another person (a cut the cut rule missed): a new track from this keyframe.
+        let i = tracker.update(6, &[bbox], false)[0];
+        let i = tracker.add_embedding(i, face(&nayeon));
+        assert_eq!(tracker.active[i].id, 1);
+        assert_eq!(tracker.active[i].first_frame(), 6);
+        assert_eq!(tracker.splits, 1);
+        // A cut ends the track even if the box is in the same place.
+        let i = tracker.update(9, &[bbox], true)[0];
+        assert_eq!(tracker.active[i].id, 2);
+        let tracks = tracker.finish();
+        assert_eq!(tracks.len(), 3);
+        assert_eq!(
+            tracks[0].last_frame(),
+            3,
+            "the first track ends before the jump"
+        );
+        assert_eq!(tracks[0].evidence.faces(), 2);
+    }
+
+    #[test]
+    fn small_fast_faces_match_by_their_centres() {
+        let previous = BoundingBox::new(100, 100, 129, 129);
+        // Moved by 20 px (two thirds of its width): no overlap worth the name, same face.
+        assert!(match_score(&BoundingBox::new(120, 100, 149, 129), &previous) > 0.0);
+        // Too far, or a very different size: another face.
+        assert_eq!(
+            match_score(&BoundingBox::new(140, 100, 169, 129), &previous),
+            0.0
+        );
+        assert_eq!(
+            match_score(&BoundingBox::new(100, 100, 179, 179), &previous),
+            0.0
+        );
+        // Overlap wins over proximity.
+        assert!(
+            match_score(&previous, &previous)
+                > match_score(&BoundingBox::new(110, 100, 139, 129), &previous)
+        );
+    }
+
+    #[test]
+    fn embedding_schedule_thins_out() {
+        let mut track = Track::new(
+            0,
+            Sighting {
+                frame: 0,
+                bbox: BoundingBox::new(0, 0, 9, 9),
+            },
+            false,
+        );
+        assert!(track.wants_embedding());
+        for _ in 0..3 {
+            track.evidence.add(&e(&[1.0]), 1.0);
+        }
+        track.keyframes_since_embedding = 1;
+        assert!(!track.wants_embedding());
+        track.keyframes_since_embedding = 2;
+        assert!(track.wants_embedding());
     }
 }

@@ -9,6 +9,11 @@ use opencv::core::{Mat, Size};
 use opencv::prelude::*;
 use opencv::videoio::{self, VideoCapture, VideoWriter};
 
+/// A decoded frame (BGR).
+pub struct Frame {
+    pub image: Mat,
+}
+
 pub struct VideoSource {
     capture: VideoCapture,
     pub width: u32,
@@ -16,6 +21,8 @@ pub struct VideoSource {
     pub fps: f64,
     /// What the container says; may be approximate.
     pub frame_count: Option<u64>,
+    /// Clockwise rotation (0, 90, 180, 270) applied to the stored frames to show them upright.
+    pub rotation: u32,
 }
 
 impl VideoSource {
@@ -26,7 +33,9 @@ impl VideoSource {
         let name = path
             .to_str()
             .with_context(|| format!("{} is not a UTF-8 path", path.display()))?;
-        let capture = VideoCapture::from_file(name, videoio::CAP_FFMPEG)
+        // Through the `file:` protocol: FFmpeg must never read a name such as `concat:a|b` or
+        // `http://…` as a URL.
+        let capture = VideoCapture::from_file(format!("file:{name}"), videoio::CAP_FFMPEG)
             .with_context(|| format!("cannot open {}", path.display()))?;
         if !capture.is_opened()? {
             bail!(
@@ -51,16 +60,28 @@ impl VideoSource {
             height,
             fps,
             frame_count: (count.is_finite() && count > 0.0).then_some(count as u64),
+            rotation: 0,
         })
     }
 
     /// The next frame (BGR), or `None` at the end.
-    pub fn read(&mut self) -> Result<Option<Mat>> {
-        let mut frame = Mat::default();
-        if self.capture.read(&mut frame)? && !frame.empty() {
-            Ok(Some(frame))
+    pub fn read(&mut self) -> Result<Option<Frame>> {
+        let mut image = Mat::default();
+        if self.capture.read(&mut image)? && !image.empty() {
+            Ok(Some(Frame { image }))
         } else {
             Ok(None)
+        }
+    }
+
+    /// The presentation time (seconds) of the frame just read, from the video's own timestamps;
+    /// frame `index` at the average rate when the container gives none.
+    pub fn time_of_last_frame(&self, index: u64) -> f64 {
+        let msec = self.capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(-1.0);
+        if msec.is_finite() && (msec > 0.0 || index == 0) {
+            msec / 1000.0
+        } else {
+            index as f64 / self.fps
         }
     }
 }
@@ -92,7 +113,9 @@ pub struct VideoSink {
     writer: VideoWriter,
     temp: PathBuf,
     target: PathBuf,
-    finished: bool,
+    frames_written: u64,
+    closed: bool,
+    committed: bool,
 }
 
 impl VideoSink {
@@ -103,10 +126,14 @@ impl VideoSink {
         height: u32,
         codec: Codec,
     ) -> Result<VideoSink> {
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        if target.exists() && !target.is_file() {
+            bail!(
+                "--output {} is not a regular file; a video needs a file it can seek in (give a \
+                 file name such as labeled.mp4)",
+                target.display()
+            );
+        }
+        let parent = facefile::fs::parent_or_dot(target);
         if !parent.is_dir() {
             bail!(
                 "cannot write {}: the folder {} does not exist; create it first",
@@ -114,19 +141,21 @@ impl VideoSink {
                 parent.display()
             );
         }
-        let file_name = target
-            .file_name()
-            .context("output has no file name")?
-            .to_string_lossy();
-        let extension = target
-            .extension()
-            .map(|e| e.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "mp4".into());
-        // The container is chosen from the extension, so the temporary name keeps it.
-        let temp = parent.join(format!(
-            ".{file_name}.partial-{}.{extension}",
-            std::process::id()
-        ));
+        // The container is chosen from the extension, so the partial name keeps it.
+        facefile::fs::remove_stale_partials(target);
+        let temp = facefile::fs::partial_path(target);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temp)
+            .with_context(|| {
+                format!(
+                    "cannot write {} in the folder {}",
+                    target.display(),
+                    parent.display()
+                )
+            })?;
         let temp_name = temp.to_str().context("output path is not UTF-8")?;
         let size = Size::new(width as i32, height as i32);
         let fourccs: &[[char; 4]] = match codec {
@@ -148,40 +177,82 @@ impl VideoSink {
                     writer,
                     temp,
                     target: target.to_path_buf(),
-                    finished: false,
+                    frames_written: 0,
+                    closed: false,
+                    committed: false,
                 });
             }
         }
         let _ = std::fs::remove_file(&temp);
         bail!(
-            "cannot create video {} (no usable encoder for this container)",
-            target.display()
+            "cannot create video {}: no encoder for a .{} file (use .mp4, .mkv or .avi)",
+            target.display(),
+            target
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default()
         )
     }
 
     pub fn write(&mut self, frame: &Mat) -> Result<()> {
         self.writer.write(frame).context("encoding a frame")?;
+        self.frames_written += 1;
         Ok(())
     }
 
-    /// Closes the file and moves it to its final name.
-    pub fn finish(mut self) -> Result<()> {
+    /// Finishes the file under its partial name and checks it is complete: OpenCV's writer reports
+    /// no write errors (a full disk leaves a file without its index), so the file is opened again
+    /// and must hold every frame written.
+    pub fn close(&mut self) -> Result<()> {
         self.writer.release()?;
+        self.closed = true;
+        let incomplete = |why: String| {
+            anyhow::anyhow!(
+                "the labelled video could not be written completely ({why}); is the disk full? {} is unchanged",
+                self.target.display()
+            )
+        };
+        let size = std::fs::metadata(&self.temp).map(|m| m.len()).unwrap_or(0);
+        if size == 0 {
+            return Err(incomplete("the file is empty".into()));
+        }
+        let name = self.temp.to_str().context("output path is not UTF-8")?;
+        let check = VideoCapture::from_file(format!("file:{name}"), videoio::CAP_FFMPEG)?;
+        if !check.is_opened()? {
+            return Err(incomplete("it cannot be opened again".into()));
+        }
+        let frames = check.get(videoio::CAP_PROP_FRAME_COUNT)?;
+        if !(frames.is_finite() && frames + 1.0 >= self.frames_written as f64) {
+            return Err(incomplete(format!(
+                "it holds {frames} of the {} frames written",
+                self.frames_written
+            )));
+        }
+        Ok(())
+    }
+
+    /// Moves the closed, checked file to its final name.
+    pub fn commit(mut self) -> Result<()> {
+        if !self.closed {
+            self.close()?;
+        }
         std::fs::rename(&self.temp, &self.target).with_context(|| {
             format!(
                 "cannot move the finished video to {}",
                 self.target.display()
             )
         })?;
-        self.finished = true;
+        self.committed = true;
         Ok(())
     }
 }
 
 impl Drop for VideoSink {
     fn drop(&mut self) {
-        if !self.finished {
-            let _ = self.writer.release();
+        if !self.committed {
+            if !self.closed {
+                let _ = self.writer.release();
+            }
             let _ = std::fs::remove_file(&self.temp);
         }
     }

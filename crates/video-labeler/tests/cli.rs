@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use assert_cmd::Command;
-use facecore::labels::LabelsFile;
+use facefile::format::labels::LabelsFile;
+use facefile::format::model::ClassifierFile;
+use testdata::command::{run_err, run_ok};
 use testdata::media::ffmpeg as ffmpeg_in;
 
 fn ffmpeg(args: &[&str]) {
@@ -102,31 +104,25 @@ fn labels_each_person_in_their_shot_and_reports_screen_time() {
     let labels_path = dir.path().join("labels.msgpack");
     let json_path = dir.path().join("labels.json");
     let report = dir.path().join("report");
-    let out = labeler()
-        .arg("-i")
-        .arg(&video)
-        .arg("-o")
-        .arg(&output)
-        .arg("-m")
-        .arg(&model)
-        .arg("--labels")
-        .arg(&labels_path)
-        .arg("--labels-json")
-        .arg(&json_path)
-        .arg("--report-dir")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok(
+        labeler()
+            .arg("-i")
+            .arg(&video)
+            .arg("-o")
+            .arg(&output)
+            .arg("-m")
+            .arg(&model)
+            .arg("--labels")
+            .arg(&labels_path)
+            .arg("--labels-json")
+            .arg(&json_path)
+            .arg("--report-dir")
+            .arg(&report),
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
 
     // Same resolution, frame rate and number of frames as the input.
     assert_eq!(probe(&output), probe(&video));
-    let labels = LabelsFile::read(&labels_path).unwrap();
+    let labels = LabelsFile::read(&labels_path).unwrap().body;
     assert_eq!(labels.frames.len(), 40);
     assert_eq!(labels.video.fps, 10.0);
     let named = |range: std::ops::Range<usize>, name: &str| {
@@ -162,7 +158,13 @@ fn labels_each_person_in_their_shot_and_reports_screen_time() {
     );
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
-    assert_eq!(json["frames"].as_array().unwrap().len(), 40);
+    assert_eq!(json["body"]["frames"].as_array().unwrap().len(), 40);
+    // Every track says who it might be, named or not.
+    assert!(
+        labels.tracks.iter().all(|t| !t.candidates.is_empty()),
+        "{:?}",
+        labels.tracks
+    );
 
     // Screen time: about 2 s each, in the table, the CSV and the chart.
     let csv = std::fs::read_to_string(report.join("screen-time.csv")).unwrap();
@@ -182,7 +184,7 @@ fn labels_each_person_in_their_shot_and_reports_screen_time() {
     let chart = facecore::decode_file(&report.join("screen-time.png"), &Default::default())
         .unwrap()
         .image;
-    assert!(chart.width > 300);
+    assert!(chart.width() > 300);
 
     // The drawn video differs from the input where the faces are (boxes were drawn).
     assert_ne!(
@@ -197,17 +199,15 @@ fn bad_inputs_are_clear_errors_and_leave_nothing_behind() {
     let model = train(dir.path());
     let output = dir.path().join("labeled.mp4");
     let run = |input: &Path, output: &Path, model: &Path| {
-        let out = labeler()
-            .arg("-i")
-            .arg(input)
-            .arg("-o")
-            .arg(output)
-            .arg("-m")
-            .arg(model)
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{input:?} should fail");
-        String::from_utf8(out.stderr).unwrap()
+        run_err(
+            labeler()
+                .arg("-i")
+                .arg(input)
+                .arg("-o")
+                .arg(output)
+                .arg("-m")
+                .arg(model),
+        )
     };
 
     let err = run(&dir.path().join("missing.mp4"), &output, &model);
@@ -240,14 +240,29 @@ fn bad_inputs_are_clear_errors_and_leave_nothing_behind() {
     let err = run(&video, &dir.path().join("no such folder/out.mp4"), &model);
     assert!(err.contains("does not exist"), "{err}");
 
-    // A model trained on embeddings of another model.
-    let mut foreign = facecore::ClassifierFile::read(&model).unwrap();
-    foreign.models.embedding_model_sha256 = "1".repeat(64);
+    // A model trained on embeddings of a model this build does not know.
+    let mut foreign = ClassifierFile::read(&model).unwrap();
+    foreign.embedder.as_mut().unwrap().files[0].sha256 = "1".repeat(64);
     let foreign_path = dir.path().join("foreign.msgpack");
     foreign.write(&foreign_path).unwrap();
     let err = run(&video, &output, &foreign_path);
     assert!(
-        err.contains("1111") && err.contains("encode and train again"),
+        err.contains("does not know") && err.contains("make train"),
+        "{err}"
+    );
+    // A model of one embedder cannot name faces of the other.
+    let err = run_err(
+        labeler()
+            .arg("-i")
+            .arg(&video)
+            .arg("-o")
+            .arg(&output)
+            .arg("-m")
+            .arg(&model)
+            .args(["--embedder", "dlib"]),
+    );
+    assert!(
+        err.contains("trained on sface embeddings") && err.contains("--embedder dlib"),
         "{err}"
     );
 

@@ -1,6 +1,8 @@
-//! End to end: `scripts/demo.sh` (what `make demo` runs) — cleaner, encoder, svm-trainer,
-//! video-labeler and audio-merger on real photos from PyPI — and the labels checked against what
-//! the demo video shows: 3 s of an unseen photo of Obama, then 3 s of a mirrored Biden.
+//! The whole pipeline, end to end, as a user runs it.
+//!
+//! `scripts/demo.sh` (what `make demo` runs) — cleaner, encoder, svm-trainer, video-labeler and
+//! audio-merger on real photos from PyPI — and the labels checked against what the demo video
+//! shows: 3 s of an unseen photo of Obama, then 3 s of a mirrored Biden.
 
 use std::process::Command;
 
@@ -9,7 +11,7 @@ use testdata::media::stream_duration;
 #[test]
 fn demo_pipeline_labels_what_the_video_shows() {
     let root = testdata::workspace_root();
-    let bin = assert_cmd::cargo::cargo_bin("audio-merger")
+    let bin = testdata::pipeline::binary("audio-merger")
         .parent()
         .unwrap()
         .to_path_buf();
@@ -25,7 +27,9 @@ fn demo_pipeline_labels_what_the_video_shows() {
         .unwrap();
     assert!(status.success(), "scripts/demo.sh failed");
 
-    let labels = facecore::labels::LabelsFile::read(&out.join("labels.msgpack")).unwrap();
+    let labels = facefile::format::labels::LabelsFile::read(&out.join("labels.msgpack"))
+        .unwrap()
+        .body;
     assert_eq!(labels.frames.len(), 90, "6 s at 15 fps");
     let named = |frames: std::ops::Range<usize>, name: &str| {
         labels.frames[frames]

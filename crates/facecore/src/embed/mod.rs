@@ -1,0 +1,145 @@
+//! Embeddings: SFace (default) or dlib's ResNet, behind one [`Embedder`]. Each face gives its
+//! embedding, the five landmarks it was aligned with, and on request the embedding of its grey
+//! version (a second view the classifier learns from) and the aligned chip (to check by eye).
+
+pub mod dlib;
+pub mod sface;
+
+use facefile::{EmbedderKind, Embedding, Landmarks5, Point};
+use opencv::prelude::*;
+
+use crate::detect::yunet::RawFace;
+use crate::detect::Detection;
+use crate::error::{AnalysisError, ModelError};
+use crate::image_io::RgbImage;
+use crate::models::{ModelDir, ModelFile};
+use crate::picture::{bgr_to_rgb, to_matrix, Picture};
+
+/// What to compute besides the embedding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EmbedOptions {
+    /// Also embed the face in grey.
+    pub grey_view: bool,
+    /// Also return the aligned chip.
+    pub chip: bool,
+    /// dlib only: average this many jittered chips (1 = none).
+    pub jitter: u32,
+}
+
+/// One face's vectors.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    pub embedding: Embedding,
+    pub landmarks: Landmarks5,
+    pub grey: Option<Embedding>,
+    pub chip: Option<RgbImage>,
+}
+
+/// A loaded embedding model. Not `Sync`: each worker thread owns one.
+pub enum Embedder {
+    /// Boxed: dlib's networks are large and loaded once per worker.
+    Dlib(Box<dlib::DlibEncoder>),
+    Sface(sface::SFace),
+}
+
+impl Embedder {
+    pub fn load(models: &ModelDir, kind: EmbedderKind) -> Result<Embedder, ModelError> {
+        match kind {
+            EmbedderKind::Dlib => Ok(Embedder::Dlib(Box::new(dlib::DlibEncoder::load(models)?))),
+            EmbedderKind::Sface => {
+                let path = models.verified(ModelFile::SfaceRecogniser)?;
+                let net = sface::SFace::load(&path).map_err(|e| ModelError::Load {
+                    path,
+                    message: e.message,
+                })?;
+                Ok(Embedder::Sface(net))
+            }
+        }
+    }
+
+    pub fn kind(&self) -> EmbedderKind {
+        match self {
+            Embedder::Dlib(_) => EmbedderKind::Dlib,
+            Embedder::Sface(_) => EmbedderKind::Sface,
+        }
+    }
+
+    /// The face at `detection` in `picture` (full resolution).
+    pub fn embed(
+        &mut self,
+        picture: &Picture,
+        detection: &Detection,
+        options: EmbedOptions,
+    ) -> Result<Embedded, AnalysisError> {
+        match self {
+            Embedder::Dlib(encoder) => {
+                let matrix = picture.matrix()?;
+                let landmarks = encoder.landmarks(matrix, &detection.bbox);
+                let embedding = encoder.embed(matrix, &landmarks, options.jitter)?;
+                let grey = if options.grey_view {
+                    let grey = to_matrix(&picture.rgb()?.grey());
+                    Some(encoder.embed(&grey, &landmarks, options.jitter)?)
+                } else {
+                    None
+                };
+                let chip = if options.chip {
+                    dlib::aligned_chip(matrix, &landmarks).and_then(|pixels| {
+                        RgbImage::try_new(dlib::CHIP_SIZE, dlib::CHIP_SIZE, pixels)
+                    })
+                } else {
+                    None
+                };
+                Ok(Embedded {
+                    embedding,
+                    landmarks: dlib::landmark_points(&landmarks),
+                    grey,
+                    chip,
+                })
+            }
+            Embedder::Sface(net) => {
+                let landmarks = detection.landmarks.ok_or_else(|| {
+                    AnalysisError(
+                        "SFace aligns faces with YuNet's landmarks; this face came from another detector"
+                            .into(),
+                    )
+                })?;
+                let b = &detection.bbox;
+                let raw = RawFace {
+                    rect: [
+                        b.left as f32,
+                        b.top as f32,
+                        b.width() as f32,
+                        b.height() as f32,
+                    ],
+                    landmarks,
+                    score: detection.score,
+                };
+                let aligned = net.align(picture.bgr()?, &raw)?;
+                let embedding = Embedding::new(net.feature(&aligned)?)
+                    .ok_or_else(|| AnalysisError("SFace returned a non-finite feature".into()))?;
+                let grey = if options.grey_view {
+                    let grey = sface::SFace::grey(&aligned)?;
+                    Some(Embedding::new(net.feature(&grey)?).ok_or_else(|| {
+                        AnalysisError("SFace returned a non-finite feature".into())
+                    })?)
+                } else {
+                    None
+                };
+                let chip = if options.chip && !aligned.empty() {
+                    Some(bgr_to_rgb(&aligned)?)
+                } else {
+                    None
+                };
+                Ok(Embedded {
+                    embedding,
+                    landmarks: landmarks.map(|[x, y]| Point {
+                        x: x.round() as i32,
+                        y: y.round() as i32,
+                    }),
+                    grey,
+                    chip,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! `data/<person>/manifest.msgpack`: where each downloaded photo came from, so downloads resume
+//! without fetching anything twice and every photo keeps its source, licence and author.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Format, Stamped};
+use crate::embedding::EmbedderId;
+
+/// The file's name in each person's folder.
+pub const MANIFEST_FILE: &str = "manifest.msgpack";
+
+/// The manifest file.
+pub type ManifestFile = Stamped<Manifest>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub person: String,
+    /// The search query used.
+    pub query: String,
+    pub entries: Vec<ManifestEntry>,
+    /// URLs that failed for good (not an image, too large, gone), so they are not tried again.
+    pub failed: Vec<FailedUrl>,
+}
+
+impl Format for Manifest {
+    const KIND: &'static str = "facelabel-manifest";
+    const VERSION: u32 = 2;
+    const PRODUCER: &'static str = "`downloader`";
+
+    fn validate(&self, _: Option<&EmbedderId>) -> Result<(), String> {
+        let mut files: Vec<&str> = self.entries.iter().map(|e| e.file.as_str()).collect();
+        files.sort_unstable();
+        if let Some(pair) = files.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("the photo {} is listed twice", pair[0]));
+        }
+        Ok(())
+    }
+}
+
+impl Manifest {
+    pub fn new(person: &str, query: &str) -> Manifest {
+        Manifest {
+            person: person.into(),
+            query: query.into(),
+            entries: Vec::new(),
+            failed: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// The file's name in the person's folder (`<first 16 hex of SHA-256>.<ext>`).
+    pub file: String,
+    pub url: String,
+    /// `wikimedia`, `bing`, `duckduckgo` or `urls`.
+    pub source: String,
+    /// The page the image was found on, where known.
+    pub page: Option<String>,
+    /// Licence (Wikimedia Commons gives it), where known.
+    pub licence: Option<String>,
+    /// Author or credit line, where known.
+    pub author: Option<String>,
+    pub title: Option<String>,
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedUrl {
+    pub url: String,
+    pub source: String,
+    pub reason: String,
+}

@@ -1,0 +1,292 @@
+//! `model.msgpack`: the trained classifier, with the decision rule learned from its training photos.
+//! Inference lives in the `classifier` crate; training in `svm-fit`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{check_dimension, finite, Format, Stamped};
+use crate::embedding::{EmbedderId, Embedding};
+
+/// The model file.
+pub type ClassifierFile = Stamped<Classifier>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classifier {
+    /// Class names (people), in label order, all different.
+    pub classes: Vec<String>,
+    pub method: Method,
+    /// Training faces: the open-set rule measures distances to them (and nearest neighbour
+    /// classifies by them).
+    pub training: Vec<TrainingFace>,
+    /// When a face or a track is named, and when it is Unknown.
+    pub rule: DecisionRule,
+    /// How the model was chosen and how well it did in cross-validation.
+    pub summary: TrainingSummary,
+}
+
+impl Format for Classifier {
+    const KIND: &'static str = "facelabel-model";
+    const VERSION: u32 = 2;
+    const PRODUCER: &'static str = "`svm-trainer` (make train)";
+
+    fn validate(&self, embedder: Option<&EmbedderId>) -> Result<(), String> {
+        let Some(embedder) = embedder else {
+            return Err("the model does not say which embedding model it was trained on".into());
+        };
+        let k = self.classes.len();
+        if k == 0 {
+            return Err("no classes".into());
+        }
+        let mut names: Vec<&String> = self.classes.iter().collect();
+        names.sort();
+        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("the class {:?} appears twice", pair[0]));
+        }
+        if self.training.is_empty() {
+            return Err("no training faces".into());
+        }
+        if self.training.iter().any(|t| t.class as usize >= k) {
+            return Err("a training face has an unknown class".into());
+        }
+        check_dimension(Some(embedder), self.training.iter().map(|t| &t.embedding))?;
+        match &self.method {
+            Method::Svm(svm) => {
+                finite("C", svm.c)?;
+                if svm.pairs.len() != k * (k - 1) / 2 {
+                    return Err(format!("{} pairs for {k} classes", svm.pairs.len()));
+                }
+                for pair in &svm.pairs {
+                    if pair.first as usize >= k
+                        || pair.second as usize >= k
+                        || pair.weights.len() != embedder.dimension as usize
+                    {
+                        return Err("malformed pair model".into());
+                    }
+                    for (name, value) in [
+                        ("a pair's bias", pair.bias),
+                        ("a Platt slope", pair.platt_a),
+                        ("a Platt offset", pair.platt_b),
+                    ] {
+                        finite(name, value)?;
+                    }
+                    for &w in &pair.weights {
+                        finite("an SVM weight", w)?;
+                    }
+                }
+            }
+            Method::NearestNeighbour(nn) => {
+                finite("the temperature", nn.temperature as f64)?;
+                if nn.temperature <= 0.0 {
+                    return Err("the temperature must be positive".into());
+                }
+            }
+        }
+        self.rule.validate()
+    }
+}
+
+/// One training face.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingFace {
+    pub class: u32,
+    pub embedding: Embedding,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Svm(SvmModel),
+    NearestNeighbour(NearestNeighbourModel),
+}
+
+/// One-vs-one linear SVMs with Platt calibration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvmModel {
+    /// Regularisation constant the SVMs were fitted with.
+    pub c: f64,
+    /// One per pair of classes `first < second`; a positive decision value favours `first`.
+    pub pairs: Vec<PairModel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairModel {
+    pub first: u32,
+    pub second: u32,
+    pub weights: Vec<f64>,
+    pub bias: f64,
+    /// Platt's sigmoid: P(first | first or second) = 1 / (1 + exp(a·f + b)).
+    pub platt_a: f64,
+    pub platt_b: f64,
+}
+
+/// Nearest neighbour: probabilities are a softmax of minus the distance to each person's nearest
+/// training face, divided by `temperature`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NearestNeighbourModel {
+    pub temperature: f32,
+    /// Why this method was chosen, for the user.
+    pub reason: String,
+}
+
+/// The rule that turns a prediction into a name or Unknown. A face (or a track's mean face) is
+/// named when its top probability reaches `min_probability` and it lies within `max_distance` of a
+/// training face of that person; either alone lets other groups' idols through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRule {
+    pub min_probability: f64,
+    pub max_distance: f32,
+    /// A track whose new face lies farther than this from the track's mean face is a new person
+    /// (a cut the cut rule missed, or two people crossing).
+    pub split_distance: f32,
+    pub origin: RuleOrigin,
+}
+
+impl DecisionRule {
+    fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.min_probability) {
+            return Err(format!(
+                "the rule's probability threshold {} is not between 0 and 1",
+                self.min_probability
+            ));
+        }
+        for (name, value) in [
+            ("the rule's distance limit", self.max_distance),
+            ("the rule's track split distance", self.split_distance),
+        ] {
+            finite(name, value as f64)?;
+            if value <= 0.0 {
+                return Err(format!("{name} must be positive, not {value}"));
+            }
+        }
+        if let RuleOrigin::Learned(point) = &self.origin {
+            for (name, value) in [
+                ("the precision target", point.precision_target),
+                ("the cross-validated coverage", point.coverage),
+                ("the cross-validated precision", point.precision),
+                ("the stranger acceptance", point.stranger_acceptance),
+            ] {
+                finite(name, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where the rule's thresholds came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleOrigin {
+    /// Chosen on held-out predictions of the training photos (see [`OperatingPoint`]).
+    Learned(OperatingPoint),
+    /// Too few photos to learn from: the embedding model's published threshold; the reason says why.
+    Published { reason: String },
+}
+
+/// The operating point the trainer chose: the most faces named while the named ones stay at least
+/// `precision_target` correct, measured on cross-validated predictions of the members' photos plus
+/// simulated strangers (each member's photos scored by a model trained without her).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatingPoint {
+    pub precision_target: f64,
+    /// Share of the members' held-out photos named, and named right.
+    pub coverage: f64,
+    /// Share of the named faces (members and simulated strangers) named right.
+    pub precision: f64,
+    /// Share of simulated strangers named as someone.
+    pub stranger_acceptance: f64,
+    /// Held-out member photos and simulated strangers it was measured on.
+    pub members: usize,
+    pub strangers: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrainingSummary {
+    /// Photos (a photo's extra views are not counted again).
+    pub samples: usize,
+    pub samples_per_class: Vec<usize>,
+    /// Cross-validated accuracy (fraction) of the whole training procedure; `None` when too few
+    /// samples to cross-validate.
+    pub cv_accuracy: Option<f64>,
+    pub cv_folds: usize,
+    pub seed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedding::EmbedderKind;
+
+    pub fn sample() -> ClassifierFile {
+        let e = |v: f32| Embedding::new(vec![v; 128]).unwrap();
+        Stamped::new(
+            "test",
+            Some(EmbedderKind::Dlib.id()),
+            Classifier {
+                classes: vec!["Mina".into(), "Nayeon".into()],
+                method: Method::Svm(SvmModel {
+                    c: 1.0,
+                    pairs: vec![PairModel {
+                        first: 0,
+                        second: 1,
+                        weights: vec![0.5; 128],
+                        bias: 0.1,
+                        platt_a: -2.0,
+                        platt_b: 0.0,
+                    }],
+                }),
+                training: vec![
+                    TrainingFace {
+                        class: 0,
+                        embedding: e(0.1),
+                    },
+                    TrainingFace {
+                        class: 1,
+                        embedding: e(-0.1),
+                    },
+                ],
+                rule: DecisionRule {
+                    min_probability: 0.4,
+                    max_distance: 0.5,
+                    split_distance: 0.7,
+                    origin: RuleOrigin::Published {
+                        reason: "test".into(),
+                    },
+                },
+                summary: TrainingSummary::default(),
+            },
+        )
+    }
+
+    #[test]
+    fn round_trip_and_validation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.msgpack");
+        sample().write(&path).unwrap();
+        assert_eq!(ClassifierFile::read(&path).unwrap(), sample());
+
+        let mut bad = sample();
+        bad.body.classes[1] = "Mina".into();
+        bad.write(&path).unwrap();
+        let err = ClassifierFile::read(&path).unwrap_err().to_string();
+        assert!(err.contains("appears twice"), "{err}");
+
+        let mut bad = sample();
+        if let Method::Svm(svm) = &mut bad.body.method {
+            svm.pairs[0].weights[3] = f64::NAN;
+        }
+        bad.write(&path).unwrap();
+        let err = ClassifierFile::read(&path).unwrap_err().to_string();
+        assert!(err.contains("SVM weight is NaN"), "{err}");
+
+        let mut bad = sample();
+        bad.body.rule.max_distance = f32::NAN;
+        bad.write(&path).unwrap();
+        let err = ClassifierFile::read(&path).unwrap_err().to_string();
+        assert!(err.contains("distance limit is NaN"), "{err}");
+
+        let mut bad = sample();
+        bad.body.rule.min_probability = 1.5;
+        bad.write(&path).unwrap();
+        let err = ClassifierFile::read(&path).unwrap_err().to_string();
+        assert!(err.contains("not between 0 and 1"), "{err}");
+    }
+}

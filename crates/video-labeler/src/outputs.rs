@@ -1,0 +1,140 @@
+//! The files beside the video: labels (MessagePack and JSON) and the screen-time report, checked
+//! before any work (no output may be an input or another output; folders must exist) and written
+//! only once the video is complete.
+
+use anyhow::{bail, Context, Result};
+use classifier::Thresholds;
+use facefile::format::labels::{Candidate, Labels, LabelsFile, TrackSummary, VideoInfo};
+use facefile::format::model::ClassifierFile;
+use facefile::Stamped;
+
+use crate::analyse::Analysis;
+use crate::decide::TrackDecision;
+use crate::render::Rendered;
+use crate::video::VideoSource;
+use crate::Args;
+
+/// Refuses outputs that are inputs (or each other), and outputs in folders that do not exist.
+pub fn check_paths(args: &Args) -> Result<()> {
+    let inputs = [
+        ("--input", args.input.as_path()),
+        ("--model", args.model.as_path()),
+    ];
+    let mut outputs = vec![("--output", args.output.as_path())];
+    if let Some(path) = &args.labels {
+        outputs.push(("--labels", path.as_path()));
+    }
+    if let Some(path) = &args.labels_json {
+        outputs.push(("--labels-json", path.as_path()));
+    }
+    let report_files = args
+        .report_dir
+        .as_ref()
+        .map(|dir| [dir.join("screen-time.csv"), dir.join("screen-time.png")]);
+    if let Some(files) = &report_files {
+        outputs.push(("--report-dir", files[0].as_path()));
+        outputs.push(("--report-dir", files[1].as_path()));
+    }
+    facefile::fs::check_distinct(&inputs, &outputs)?;
+    for path in [&args.labels, &args.labels_json].into_iter().flatten() {
+        let parent = facefile::fs::parent_or_dot(path);
+        if !parent.is_dir() {
+            bail!(
+                "cannot write {}: the folder {} does not exist; create it first",
+                path.display(),
+                parent.display()
+            );
+        }
+    }
+    if let Some(dir) = &args.report_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes the labels and the report (each atomically).
+#[allow(clippy::too_many_arguments)]
+pub fn write_all(
+    args: &Args,
+    source: &VideoSource,
+    model: &ClassifierFile,
+    thresholds: &Thresholds,
+    analysis: &Analysis,
+    decisions: &[TrackDecision],
+    rendered: &Rendered,
+) -> Result<()> {
+    if args.labels.is_some() || args.labels_json.is_some() {
+        let labels = labels(
+            args, source, model, thresholds, analysis, decisions, rendered,
+        );
+        if let Some(path) = &args.labels {
+            labels.write(path)?;
+        }
+        if let Some(path) = &args.labels_json {
+            facefile::fs::write_atomic(path, &serde_json::to_vec(&labels)?)?;
+        }
+    }
+    if let Some(dir) = &args.report_dir {
+        facefile::fs::write_atomic(
+            &dir.join("screen-time.csv"),
+            rendered.screen.csv().as_bytes(),
+        )?;
+        rendered.screen.chart_png(&dir.join("screen-time.png"))?;
+    }
+    Ok(())
+}
+
+fn labels(
+    args: &Args,
+    source: &VideoSource,
+    model: &ClassifierFile,
+    thresholds: &Thresholds,
+    analysis: &Analysis,
+    decisions: &[TrackDecision],
+    rendered: &Rendered,
+) -> LabelsFile {
+    let classes = &model.body.classes;
+    let tracks = analysis
+        .tracks
+        .iter()
+        .zip(decisions)
+        .map(|(track, decision)| TrackSummary {
+            id: track.id,
+            first_frame: track.first_frame(),
+            last_frame: track.last_frame(),
+            name: decision.class.map(|c| classes[c].clone()),
+            probability: decision.probability,
+            distance: decision.distance,
+            faces: track.evidence.faces(),
+            candidates: decision
+                .candidates
+                .iter()
+                .map(|&(c, probability)| Candidate {
+                    name: classes[c].clone(),
+                    probability,
+                })
+                .collect(),
+            unknown_reason: decision.reason.clone(),
+        })
+        .collect();
+    Stamped::new(
+        format!("video-labeler {}", env!("CARGO_PKG_VERSION")),
+        model.embedder.clone(),
+        Labels {
+            video: VideoInfo {
+                path: args.input.display().to_string(),
+                width: source.width,
+                height: source.height,
+                fps: source.fps,
+                frames: analysis.frames,
+                rotation: source.rotation,
+            },
+            classes: classes.clone(),
+            min_probability: thresholds.min_probability,
+            max_distance: thresholds.max_distance,
+            frames: rendered.frames.clone(),
+            tracks,
+            cuts: analysis.cuts.clone(),
+        },
+    )
+}

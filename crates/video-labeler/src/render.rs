@@ -1,0 +1,322 @@
+//! The second pass: read the video again and draw each track's box and decided name on every frame
+//! it spans (boxes interpolated between keyframes), write the labelled video, and record what was
+//! shown (labels, screen time).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Result;
+use facefile::format::labels::{FaceLabel, FrameLabels};
+use facefile::BoundingBox;
+use indicatif::ProgressBar;
+use opencv::core::Mat;
+
+use crate::analyse::Analysis;
+use crate::decide::TrackDecision;
+use crate::draw::{colour_of, Painter};
+use crate::screentime::ScreenTime;
+use crate::tracker::Track;
+use crate::video::{Frame, VideoSource};
+
+/// How to draw.
+#[derive(Debug, Clone, Copy)]
+pub struct DrawOptions {
+    pub hide_unknown: bool,
+    /// Write the best guess on Unknown faces: "Unknown (Mina? 33%)".
+    pub show_guesses: bool,
+    /// Frames a track's last box stays on screen after its last detection (the keyframe interval,
+    /// as the next keyframe did not see it).
+    pub hold_frames: u64,
+}
+
+/// One face on one frame.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub track: usize,
+    pub bbox: BoundingBox,
+}
+
+/// Where every track's box is on each frame: interpolated between its sightings, held a little after
+/// the last, never across a cut.
+pub struct Placement<'a> {
+    tracks: &'a [Track],
+    /// Per track, the last frame it is shown on.
+    ends: Vec<u64>,
+    /// Track indices by first frame.
+    order: Vec<usize>,
+    next: usize,
+    live: Vec<usize>,
+}
+
+impl<'a> Placement<'a> {
+    pub fn new(analysis: &'a Analysis, hold_frames: u64) -> Placement<'a> {
+        let tracks = &analysis.tracks;
+        let ends = tracks
+            .iter()
+            .map(|track| {
+                let last = track.last_frame();
+                let next_cut = analysis
+                    .cuts
+                    .iter()
+                    .copied()
+                    .find(|&c| c > last)
+                    .unwrap_or(analysis.frames);
+                (last + hold_frames)
+                    .min(next_cut.saturating_sub(1))
+                    .min(analysis.frames.saturating_sub(1))
+                    .max(last)
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..tracks.len()).collect();
+        order.sort_by_key(|&t| (tracks[t].first_frame(), t));
+        Placement {
+            tracks,
+            ends,
+            order,
+            next: 0,
+            live: Vec::new(),
+        }
+    }
+
+    /// The faces on `frame`; frames must be asked in increasing order.
+    pub fn at(&mut self, frame: u64) -> Vec<Shown> {
+        while self.next < self.order.len()
+            && self.tracks[self.order[self.next]].first_frame() <= frame
+        {
+            self.live.push(self.order[self.next]);
+            self.next += 1;
+        }
+        self.live.retain(|&t| self.ends[t] >= frame);
+        self.live
+            .iter()
+            .map(|&t| Shown {
+                track: t,
+                bbox: box_at(&self.tracks[t], frame),
+            })
+            .collect()
+    }
+}
+
+/// A track's box on `frame`: its sighting there, a linear blend of the sightings around it, or the
+/// last one.
+pub fn box_at(track: &Track, frame: u64) -> BoundingBox {
+    let sightings = &track.sightings;
+    match sightings.binary_search_by_key(&frame, |s| s.frame) {
+        Ok(i) => sightings[i].bbox,
+        Err(0) => sightings[0].bbox,
+        Err(i) if i == sightings.len() => sightings[i - 1].bbox,
+        Err(i) => {
+            let (a, b) = (&sightings[i - 1], &sightings[i]);
+            let t = (frame - a.frame) as f64 / (b.frame - a.frame) as f64;
+            a.bbox.lerp(&b.bbox, t)
+        }
+    }
+}
+
+/// The text on a face's label.
+pub fn label_text(decision: &TrackDecision, classes: &[String], show_guesses: bool) -> String {
+    match decision.class {
+        Some(c) => format!("{} {:.0}%", classes[c], decision.probability * 100.0),
+        None => match decision.candidates.first() {
+            Some(&(c, p)) if show_guesses => {
+                format!("Unknown ({}? {:.0}%)", classes[c], p * 100.0)
+            }
+            _ => "Unknown".to_string(),
+        },
+    }
+}
+
+/// What the second pass produced besides the video.
+pub struct Rendered {
+    pub frames: Vec<FrameLabels>,
+    pub screen: ScreenTime,
+}
+
+/// Draws and writes every frame; `write` gets each finished frame in order.
+#[allow(clippy::too_many_arguments)]
+pub fn render(
+    source: &mut VideoSource,
+    analysis: &Analysis,
+    decisions: &[TrackDecision],
+    classes: &[String],
+    options: &DrawOptions,
+    stop: &AtomicBool,
+    bar: &ProgressBar,
+    mut write: impl FnMut(&Mat) -> Result<()>,
+) -> Result<Rendered> {
+    let mut painter = Painter::new(source.height);
+    let mut placement = Placement::new(analysis, options.hold_frames);
+    let mut screen = ScreenTime::new(classes.to_vec());
+    let mut frames = Vec::with_capacity(analysis.frames as usize);
+    let average = average_duration(&analysis.times, source.fps);
+    // Decoding runs on its own thread, a few frames ahead of drawing and encoding.
+    let (frame_tx, frame_rx) = crossbeam_channel::bounded::<Frame>(8);
+    let total = analysis.frames;
+    std::thread::scope(|scope| -> Result<Rendered> {
+        let reader = scope.spawn(move || -> Result<()> {
+            for _ in 0..total {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Some(frame) = source.read()? else { break };
+                if frame_tx.send(frame).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let drawn = draw_all(
+            frame_rx.iter(),
+            analysis,
+            decisions,
+            classes,
+            options,
+            &mut painter,
+            &mut placement,
+            &mut screen,
+            &mut frames,
+            average,
+            bar,
+            &mut write,
+        );
+        // Let the reader finish whatever happened here.
+        drop(frame_rx);
+        reader.join().expect("reader thread panicked")?;
+        drawn?;
+        Ok(Rendered {
+            frames: std::mem::take(&mut frames),
+            screen: screen.clone(),
+        })
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_all(
+    decoded: impl Iterator<Item = Frame>,
+    analysis: &Analysis,
+    decisions: &[TrackDecision],
+    classes: &[String],
+    options: &DrawOptions,
+    painter: &mut Painter,
+    placement: &mut Placement,
+    screen: &mut ScreenTime,
+    frames: &mut Vec<FrameLabels>,
+    average: f64,
+    bar: &ProgressBar,
+    write: &mut impl FnMut(&Mat) -> Result<()>,
+) -> Result<()> {
+    for (index, mut frame) in (0u64..).zip(decoded) {
+        let shown = placement.at(index);
+        let mut labels = Vec::with_capacity(shown.len());
+        let mut people = Vec::new();
+        let mut unknown = false;
+        for face in &shown {
+            let decision = &decisions[face.track];
+            match decision.class {
+                Some(c) => people.push(c),
+                None => unknown = true,
+            }
+            if decision.class.is_some() || !options.hide_unknown {
+                let text = label_text(decision, classes, options.show_guesses);
+                painter.face(
+                    &mut frame.image,
+                    &face.bbox,
+                    &text,
+                    colour_of(decision.class),
+                )?;
+            }
+            labels.push(FaceLabel {
+                bbox: face.bbox,
+                track: analysis.tracks[face.track].id,
+                name: decision.class.map(|c| classes[c].clone()),
+                probability: decision.probability,
+            });
+        }
+        people.sort_unstable();
+        people.dedup();
+        let time = analysis.times.get(index as usize).copied().unwrap_or(0.0);
+        let duration = analysis
+            .times
+            .get(index as usize + 1)
+            .map(|next| next - time)
+            .filter(|d| *d > 0.0)
+            .unwrap_or(average);
+        screen.add_frame(duration, &people, unknown);
+        write(&frame.image)?;
+        frames.push(FrameLabels {
+            index,
+            time,
+            faces: labels,
+        });
+        bar.inc(1);
+    }
+    Ok(())
+}
+
+/// The average frame duration from the timestamps, or 1/fps.
+fn average_duration(times: &[f64], fps: f64) -> f64 {
+    match (times.first(), times.last()) {
+        (Some(first), Some(last)) if times.len() > 1 && last > first => {
+            (last - first) / (times.len() - 1) as f64
+        }
+        _ => 1.0 / fps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tracker::Tracker;
+
+    #[test]
+    fn boxes_are_interpolated_held_and_stop_at_cuts() {
+        let mut tracker = Tracker::new(false, 1.0);
+        tracker.update(0, &[BoundingBox::new(0, 0, 100, 100)], true);
+        tracker.update(3, &[BoundingBox::new(30, 0, 130, 100)], false);
+        tracker.update(9, &[BoundingBox::new(90, 0, 190, 100)], false);
+        let tracks = tracker.finish();
+        let analysis = Analysis {
+            frames: 20,
+            times: (0..20).map(|i| i as f64 / 10.0).collect(),
+            cuts: vec![0, 11],
+            tracks,
+            keyframes: 3,
+            faces_detected: 3,
+            faces_embedded: 0,
+            splits: 0,
+            embed_errors: (0, None),
+        };
+        let mut placement = Placement::new(&analysis, 3);
+        let at =
+            |p: &mut Placement, f: u64| p.at(f).iter().map(|s| s.bbox.left).collect::<Vec<_>>();
+        assert_eq!(at(&mut placement, 0), [0]);
+        assert_eq!(at(&mut placement, 1), [10]);
+        assert_eq!(
+            at(&mut placement, 6),
+            [60],
+            "across the missed keyframe at 6"
+        );
+        assert_eq!(at(&mut placement, 10), [90], "held after the last sighting");
+        assert!(at(&mut placement, 11).is_empty(), "never across a cut");
+    }
+
+    #[test]
+    fn unknown_labels_can_show_the_best_guess() {
+        let classes = vec!["Mina".to_string(), "Nayeon".to_string()];
+        let unknown = TrackDecision {
+            class: None,
+            probability: 0.33,
+            distance: 0.9,
+            candidates: vec![(0, 0.33), (1, 0.2)],
+            reason: Some("x".into()),
+        };
+        assert_eq!(label_text(&unknown, &classes, false), "Unknown");
+        assert_eq!(label_text(&unknown, &classes, true), "Unknown (Mina? 33%)");
+        let known = TrackDecision {
+            class: Some(1),
+            probability: 0.874,
+            ..unknown
+        };
+        assert_eq!(label_text(&known, &classes, true), "Nayeon 87%");
+        assert_eq!(average_duration(&[0.0, 0.1, 0.3], 25.0), 0.15);
+    }
+}

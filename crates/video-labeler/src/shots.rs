@@ -1,0 +1,211 @@
+//! Cut detection: where one shot ends and the next begins, so that a face track never carries one
+//! person's name onto another's face across a cut.
+//!
+//! A fixed threshold on the change of a tiny thumbnail misses cuts between similar close-ups (stage
+//! videos are full of them) and fires on camera flashes. Here each frame gets a signature — a
+//! 32×18 grey thumbnail and a hue/saturation/brightness histogram — and the change from the previous
+//! frame is scored on both (the thumbnail sees structure, the histogram sees colour and lighting).
+//! A frame is a cut when its change stands out against the recent ones (several times the running
+//! level of change within the shot), or is large outright; a still slideshow thus breaks on every
+//! photo change, a panning stage shot does not.
+
+use anyhow::Result;
+use opencv::core::{Mat, Size};
+use opencv::imgproc;
+use opencv::prelude::*;
+
+/// Thumbnail size (pixels) for the structure part of the signature.
+const THUMB: (i32, i32) = (32, 18);
+/// Histogram bins: hue, saturation, value.
+const BINS: [i32; 3] = [12, 4, 4];
+/// A change this large (0–1 scale) is a cut whatever came before.
+const CERTAIN_CUT: f64 = 0.45;
+/// A change must be at least this large to be a cut at all (noise, compression, small motion).
+const MIN_CUT: f64 = 0.12;
+/// A change this many times the recent level of change is a cut.
+const RELATIVE_CUT: f64 = 4.0;
+/// Frames the recent level of change is measured over.
+const WINDOW: usize = 12;
+/// Frames of a shot needed before its level of change means anything.
+const MIN_HISTORY: usize = 3;
+
+/// A frame's signature.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    thumb: Vec<u8>,
+    histogram: Vec<f32>,
+}
+
+impl Signature {
+    pub fn of(frame: &Mat) -> Result<Signature> {
+        let mut small = Mat::default();
+        imgproc::resize(
+            frame,
+            &mut small,
+            Size::new(THUMB.0 * 2, THUMB.1 * 2),
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
+        let mut grey = Mat::default();
+        imgproc::cvt_color_def(&small, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+        let mut thumb = Mat::default();
+        imgproc::resize(
+            &grey,
+            &mut thumb,
+            Size::new(THUMB.0, THUMB.1),
+            0.0,
+            0.0,
+            imgproc::INTER_AREA,
+        )?;
+        let mut hsv = Mat::default();
+        imgproc::cvt_color_def(&small, &mut hsv, imgproc::COLOR_BGR2HSV)?;
+        let mut histogram = vec![0f32; (BINS[0] * BINS[1] * BINS[2]) as usize];
+        let bytes = if hsv.is_continuous() {
+            hsv.data_bytes()?.to_vec()
+        } else {
+            hsv.try_clone()?.data_bytes()?.to_vec()
+        };
+        let pixels = (bytes.len() / 3).max(1) as f32;
+        for p in bytes.chunks_exact(3) {
+            // OpenCV's 8-bit hue runs 0–179.
+            let h = (p[0] as i32 * BINS[0] / 180).min(BINS[0] - 1);
+            let s = (p[1] as i32 * BINS[1] / 256).min(BINS[1] - 1);
+            let v = (p[2] as i32 * BINS[2] / 256).min(BINS[2] - 1);
+            histogram[((h * BINS[1] + s) * BINS[2] + v) as usize] += 1.0 / pixels;
+        }
+        Ok(Signature {
+            thumb: thumb.data_bytes()?.to_vec(),
+            histogram,
+        })
+    }
+
+    /// How different two frames look, 0 (same) to 1: the mean of the thumbnail's mean absolute
+    /// difference (of 255) and the histograms' total variation distance.
+    pub fn change(&self, other: &Signature) -> f64 {
+        let thumb: u64 = self
+            .thumb
+            .iter()
+            .zip(&other.thumb)
+            .map(|(a, b)| a.abs_diff(*b) as u64)
+            .sum();
+        let thumb = thumb as f64 / (self.thumb.len().max(1) as f64 * 255.0);
+        let histogram: f32 = self
+            .histogram
+            .iter()
+            .zip(&other.histogram)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f32>()
+            / 2.0;
+        // The thumbnail difference rarely exceeds 0.5 even across cuts; scale it to the
+        // histogram's range.
+        (2.0 * thumb).min(1.0) * 0.5 + histogram as f64 * 0.5
+    }
+}
+
+/// Decides cuts frame by frame.
+#[derive(Debug, Default)]
+pub struct CutDetector {
+    previous: Option<Signature>,
+    recent: Vec<f64>,
+}
+
+impl CutDetector {
+    /// Whether `frame` starts a new shot (the first frame does).
+    pub fn is_cut(&mut self, signature: Signature) -> bool {
+        let Some(previous) = self.previous.replace(signature) else {
+            return true;
+        };
+        let change = previous.change(self.previous.as_ref().expect("just set"));
+        let level = if self.recent.is_empty() {
+            0.0
+        } else {
+            self.recent.iter().sum::<f64>() / self.recent.len() as f64
+        };
+        let stands_out = self.recent.len() >= MIN_HISTORY && change >= RELATIVE_CUT * level;
+        let cut = change >= CERTAIN_CUT || (change >= MIN_CUT && stands_out);
+        if cut {
+            // A new shot has its own level of change.
+            self.recent.clear();
+        } else {
+            self.recent.push(change);
+            if self.recent.len() > WINDOW {
+                self.recent.remove(0);
+            }
+        }
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opencv::core::{Scalar, CV_8UC3};
+
+    /// A 320×180 frame of one colour with a white 120 px square at `x`.
+    fn frame(colour: [f64; 3], x: i32) -> Mat {
+        let mut frame = Mat::new_rows_cols_with_default(
+            180,
+            320,
+            CV_8UC3,
+            Scalar::new(colour[0], colour[1], colour[2], 0.0),
+        )
+        .unwrap();
+        imgproc::rectangle(
+            &mut frame,
+            opencv::core::Rect::new(x, 30, 120, 120),
+            Scalar::all(255.0),
+            -1,
+            imgproc::LINE_8,
+            0,
+        )
+        .unwrap();
+        frame
+    }
+
+    fn cut(cuts: &mut CutDetector, colour: [f64; 3], x: i32) -> bool {
+        cuts.is_cut(Signature::of(&frame(colour, x)).unwrap())
+    }
+
+    const BLUE: [f64; 3] = [160.0, 90.0, 40.0];
+    const ORANGE: [f64; 3] = [30.0, 60.0, 150.0];
+    const GREY: [f64; 3] = [80.0, 80.0, 80.0];
+
+    #[test]
+    fn motion_is_not_a_cut_but_a_new_scene_is() {
+        let mut cuts = CutDetector::default();
+        assert!(cut(&mut cuts, BLUE, 0), "the first frame starts a shot");
+        for x in (10..=100).step_by(10) {
+            assert!(
+                !cut(&mut cuts, BLUE, x),
+                "x={x}: the square moving is one shot"
+            );
+        }
+        assert!(cut(&mut cuts, ORANGE, 100), "another colour: another scene");
+        assert!(!cut(&mut cuts, ORANGE, 110));
+    }
+
+    #[test]
+    fn a_jump_after_stillness_is_a_cut_but_not_in_fast_action() {
+        // A still slideshow: the same photo, then one with the subject elsewhere.
+        let mut cuts = CutDetector::default();
+        for _ in 0..6 {
+            cut(&mut cuts, GREY, 0);
+        }
+        assert!(cut(&mut cuts, GREY, 200), "a jump after stillness");
+        // Fast action: the square jumps 35 px every frame; a jump of 200 px does not stand out.
+        let mut cuts = CutDetector::default();
+        for x in [0, 35, 70, 105, 140, 175, 140, 105, 70, 35] {
+            cut(&mut cuts, GREY, x);
+        }
+        assert!(!cut(&mut cuts, GREY, 200));
+    }
+
+    #[test]
+    fn signatures_compare_symmetrically() {
+        let a = Signature::of(&frame(BLUE, 0)).unwrap();
+        let b = Signature::of(&frame(ORANGE, 100)).unwrap();
+        assert_eq!(a.change(&a), 0.0);
+        assert!((a.change(&b) - b.change(&a)).abs() < 1e-9);
+    }
+}
