@@ -14,13 +14,18 @@ GROUP      ?= TWICE
 MEMBERS    ?= Nayeon Jeongyeon Momo Sana Jihyo Mina Dahyun Chaeyoung Tzuyu
 PHOTOS     ?= 50
 REPORT     ?= report.json
+REPORT_DIR ?= report
+LABELS     ?= labels.msgpack
+CONFUSION  ?= confusion.png
+# Extra downloader flags, e.g. DOWNLOAD_FLAGS=--offline to use only the photos already in data/.
+DOWNLOAD_FLAGS ?=
 SHARED     ?= $(or $(FACELABEL_SHARED),$(abspath ../shared))
 BIN        := target/release
 
 export FACE_MODELS_DIR := $(abspath $(MODELS_DIR))
 export FACELABEL_SHARED := $(SHARED)
 
-.PHONY: help deps models fixtures build test test-shared lint encode train label bench eval clean all demo check-video
+.PHONY: help deps models fixtures build test test-shared lint encode train label bench eval clean all demo check-video FORCE
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,12 +58,12 @@ encode: models build ## Encode the faces in $(DATA)/<person>/ into $(ENCODINGS)
 
 train: build ## Train the classifier on $(ENCODINGS) into $(MODEL) (+ $(REPORT))
 	@test -f "$(ENCODINGS)" || { echo "error: $(ENCODINGS) not found; run make encode first" >&2; exit 1; }
-	$(BIN)/svm-trainer -i "$(ENCODINGS)" -o "$(MODEL)" --report "$(REPORT)" --plot confusion.png
+	$(BIN)/svm-trainer -i "$(ENCODINGS)" -o "$(MODEL)" --report "$(REPORT)" --plot "$(CONFUSION)"
 
-label: build ## Label $(VIDEO) with $(MODEL) into $(LABELED) (+ report/)
+label: build ## Label $(VIDEO) with $(MODEL) into $(LABELED) (+ $(REPORT_DIR)/index.html)
 	@test -f "$(VIDEO)" || { echo "error: $(VIDEO) not found; put your video there or pass VIDEO=path" >&2; exit 1; }
 	@test -f "$(MODEL)" || { echo "error: $(MODEL) not found; run make train first" >&2; exit 1; }
-	$(BIN)/video-labeler -i "$(VIDEO)" -o "$(LABELED)" -m "$(MODEL)" --labels labels.msgpack --report-dir report
+	$(BIN)/video-labeler -i "$(VIDEO)" -o "$(LABELED)" -m "$(MODEL)" --labels "$(LABELS)" --report-dir "$(REPORT_DIR)"
 
 bench: models build ## Print speed and accuracy figures (models, encoder, labeler, cleaner, trainer) on the shared data
 	$(CARGO) run --release -q -p facecore --example bench-models
@@ -73,33 +78,39 @@ eval: models build ## Train on the TWICE dev photos, label every dev clip, print
 
 # ---- The whole pipeline, one file target per stage: make redoes only what changed. ----
 MANIFESTS   := $(foreach m,$(MEMBERS),$(DATA)/$(m)/manifest.msgpack)
-# Photos only: data/video/ holds the video to label, not a person.
-PHOTO_FILES := $(filter-out $(DATA)/video/%,$(wildcard $(DATA)/*/*))
 
-all: check-video $(FINAL) ## Whole pipeline: MEMBERS=… VIDEO=… → $(FINAL) + report/
+all: check-video $(FINAL) ## Whole pipeline: MEMBERS=… VIDEO=… → $(FINAL) + $(REPORT_DIR)/index.html
 	@echo
 	@echo "labelled video with sound: $(FINAL)"
-	@echo "screen time:               report/screen-time.csv, report/screen-time.png"
-	@echo "model report:              $(REPORT), confusion.png"
+	@echo "report (open in a browser): $(REPORT_DIR)/index.html"
+	@echo "screen time:               $(REPORT_DIR)/screen-time.csv, $(REPORT_DIR)/screen-time.png"
+	@echo "model report:              $(REPORT), $(CONFUSION)"
 	@echo "photos to review:          $(DATA)/review.html"
 
 check-video:
 	@test -f "$(VIDEO)" || { echo "error: no video at $(VIDEO): put the video to label there, or run make all VIDEO=path/to/video.mp4" >&2; exit 1; }
 
+# A folder that already holds photos needs no network: the downloader counts them, tops the folder
+# up to $(PHOTOS) when it can, and otherwise keeps what is there.
 $(DATA)/%/manifest.msgpack: | build models
-	$(BIN)/downloader -k "$(GROUP) $*" --dir-name "$*" -n $(PHOTOS) -o "$(DATA)"
+	$(BIN)/downloader -k "$(GROUP) $*" --dir-name "$*" -n $(PHOTOS) -d "$(DATA)" $(DOWNLOAD_FLAGS)
 
 $(DATA)/clean-report.msgpack: $(MANIFESTS) | build models
 	$(BIN)/cleaner -d "$(DATA)"
 
-$(ENCODINGS): $(DATA)/clean-report.msgpack $(PHOTO_FILES) | build models
+# The encoder always looks (the cleaner may have renamed or converted photos since make started);
+# it is incremental by file hash and leaves the file untouched when nothing changed, so nothing
+# after it runs again needlessly.
+$(ENCODINGS): $(DATA)/clean-report.msgpack FORCE | build models
 	$(BIN)/encoder -d "$(DATA)" -f "$@"
 
+FORCE:
+
 $(MODEL): $(ENCODINGS) | build
-	$(BIN)/svm-trainer -i "$<" -o "$@" --report "$(REPORT)" --plot confusion.png
+	$(BIN)/svm-trainer -i "$<" -o "$@" --report "$(REPORT)" --plot "$(CONFUSION)"
 
 $(LABELED): $(MODEL) $(VIDEO) | build models
-	$(BIN)/video-labeler -i "$(VIDEO)" -o "$@" -m "$(MODEL)" --labels labels.msgpack --report-dir report
+	$(BIN)/video-labeler -i "$(VIDEO)" -o "$@" -m "$(MODEL)" --labels "$(LABELS)" --report-dir "$(REPORT_DIR)"
 
 $(FINAL): $(LABELED) $(VIDEO) | build
 	$(BIN)/audio-merger -i "$(VIDEO)" -p "$(LABELED)" -o "$@"

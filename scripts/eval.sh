@@ -17,13 +17,12 @@ mkdir -p "$work/labels" "$work/videos"
 "$bin/encoder" -q -d "$data/photos" -f "$work/encodings.msgpack" --embedder "$embedder"
 "$bin/svm-trainer" -i "$work/encodings.msgpack" -o "$work/model.msgpack" --report "$work/report.json" \
     | sed -n '/^decision rule/,/^  coverage/p'
-start=$(date +%s.%N)
-frames=0
+start=$(date +%s)
 tail -n +2 "$data/clips/clips.csv" | while IFS=, read -r file member source; do
     [ -n "$file" ] || continue
     "$bin/video-labeler" -q -i "$data/clips/$file" -o "$work/videos/$file.mp4" -m "$work/model.msgpack" \
         --labels "$work/labels/$file.msgpack" --show-guesses
 done
-echo "labelled $(tail -n +2 "$data/clips/clips.csv" | grep -c .) clips in $(echo "$(date +%s.%N) - $start" | bc) s (videos in $work/videos)"
+echo "labelled $(tail -n +2 "$data/clips/clips.csv" | grep -c .) clips in $(( $(date +%s) - start )) s (videos in $work/videos)"
 echo
 cargo run --release -q -p video-labeler --example eval-clips -- "$data/clips/clips.csv" "$work/labels"

@@ -158,6 +158,49 @@ fn check_paths(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// The original has no sound (a GIF, a silent clip): the result is the labelled video as it is,
+/// copied into the output's container, so a pipeline ends with the same file either way.
+fn without_sound(args: &Args, video_duration: f64) -> Result<()> {
+    let copy: Vec<OsString> = vec![
+        os("-i"),
+        file_arg(&args.processed),
+        os("-map"),
+        os("0:v:0"),
+        os("-c:v"),
+        os("copy"),
+        os("-movflags"),
+        os("+faststart"),
+    ];
+    write_with_ffmpeg(
+        &args.output,
+        copy,
+        &Expected {
+            video: true,
+            audio: false,
+            duration: video_duration,
+        },
+    )?;
+    if args.audio.is_some() {
+        eprintln!(
+            "note: {} has no sound, so --audio wrote nothing",
+            args.input.display()
+        );
+    }
+    if args.remove_processed {
+        std::fs::remove_file(&args.processed)
+            .with_context(|| format!("cannot remove {}", args.processed.display()))?;
+    }
+    if !args.quiet.quiet {
+        println!(
+            "{} ← video of {} (copied); {} has no sound to put back",
+            args.output.display(),
+            args.processed.display(),
+            args.input.display()
+        );
+    }
+    Ok(())
+}
+
 fn run(args: Args) -> Result<()> {
     check_paths(&args)?;
     let original = probe(&args.input)
@@ -168,12 +211,6 @@ fn run(args: Args) -> Result<()> {
             args.processed.display()
         )
     })?;
-    let audio = original.first("audio").with_context(|| {
-        format!(
-            "{} has no audio track: there is no sound to put back",
-            args.input.display()
-        )
-    })?;
     let video = processed
         .first("video")
         .with_context(|| format!("{} has no video stream", args.processed.display()))?;
@@ -181,6 +218,9 @@ fn run(args: Args) -> Result<()> {
         .duration()
         .or(processed.duration)
         .with_context(|| format!("cannot tell how long {} is", args.processed.display()))?;
+    let Some(audio) = original.first("audio") else {
+        return without_sound(&args, video_duration);
+    };
     let audio_codec = audio.codec_name.clone().unwrap_or_default();
     let copy_audio = container_takes(&args.output, &audio_codec);
 

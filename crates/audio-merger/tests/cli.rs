@@ -161,6 +161,44 @@ fn remove_processed_and_transcoding_for_other_containers() {
 }
 
 #[test]
+fn a_silent_original_gives_the_labelled_video_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    make_clips(dir.path(), "original.mp4", "processed.mp4");
+    let out = testdata::command::run_ok(
+        Command::cargo_bin("audio-merger")
+            .unwrap()
+            .current_dir(dir.path())
+            .args([
+                "-i",
+                "processed.mp4",
+                "-p",
+                "processed.mp4",
+                "-o",
+                "final.mp4",
+            ]),
+    );
+    assert!(out.contains("no sound"), "{out}");
+    let final_video = dir.path().join("final.mp4");
+    assert_eq!(
+        packet_hashes(&final_video, "0:v"),
+        packet_hashes(&dir.path().join("processed.mp4"), "0:v")
+    );
+    let streams = Process::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&final_video)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&streams.stdout).trim(), "video");
+}
+
+#[test]
 fn bad_inputs_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     make_clips(dir.path(), "original.mp4", "processed.mp4");
@@ -174,16 +212,65 @@ fn bad_inputs_are_clear_errors() {
         assert!(!out.status.success(), "{args:?} should fail");
         String::from_utf8(out.stderr).unwrap()
     };
-    // The processed video has no sound: used as the original, there is nothing to put back.
+    // No output may be an input or another output; --remove-processed never removes the original.
+    for args in [
+        &[
+            "-i",
+            "original.mp4",
+            "-p",
+            "processed.mp4",
+            "-o",
+            "original.mp4",
+        ][..],
+        &[
+            "-i",
+            "original.mp4",
+            "-p",
+            "processed.mp4",
+            "-o",
+            "processed.mp4",
+        ],
+        &[
+            "-i",
+            "original.mp4",
+            "-p",
+            "processed.mp4",
+            "-o",
+            "out.mp4",
+            "-a",
+            "original.mp4",
+        ],
+        &[
+            "-i",
+            "original.mp4",
+            "-p",
+            "processed.mp4",
+            "-o",
+            "out.mp4",
+            "-a",
+            "out.mp4",
+        ],
+    ] {
+        let err = merge(args);
+        assert!(
+            err.contains("destroy the input") || err.contains("same file"),
+            "{args:?}: {err}"
+        );
+    }
     let err = merge(&[
         "-i",
-        "processed.mp4",
+        "original.mp4",
         "-p",
-        "processed.mp4",
+        "./original.mp4",
         "-o",
         "out.mp4",
+        "--remove-processed",
     ]);
-    assert!(err.contains("has no audio track"), "{err}");
+    assert!(
+        err.contains("--remove-processed would delete the original"),
+        "{err}"
+    );
+    assert!(dir.path().join("original.mp4").is_file());
     std::fs::write(dir.path().join("notes.mp4"), "not a video").unwrap();
     let err = merge(&["-i", "notes.mp4", "-p", "processed.mp4", "-o", "out.mp4"]);
     assert!(

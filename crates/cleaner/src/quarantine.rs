@@ -48,21 +48,24 @@ impl Quarantine {
         let pixels = repair::pixels(path, format)?;
         let jpeg = facecore::encode_jpeg(&pixels, 95)?;
         let reason = format!("original of {} ({why})", to.display());
+        // The new file is written beside its place and renamed into it: a rename replaces the
+        // directory entry itself, so a photo that is a link to a file elsewhere (a folder of
+        // links to a read-only collection) never has its target written through.
+        let partial = write_partial(to, &jpeg)?;
+        let put_in_place = || {
+            std::fs::rename(&partial, to)
+                .with_context(|| format!("cannot move the converted photo to {}", to.display()))
+        };
         if to == path.as_path() {
             // The JPEG takes the original's own name (a PNG named .jpg). With --delete, renaming
             // the finished JPEG over it is the whole change. Otherwise the original goes aside
             // first; a crash between the two steps leaves it in the quarantine.
-            if self.delete {
-                facefile::fs::write_atomic(to, &jpeg)?;
-                return Ok(());
+            if !self.delete {
+                self.set_aside(path, &file.candidate.person, &reason)?;
             }
-            let partial = write_partial(to, &jpeg)?;
-            self.set_aside(path, &file.candidate.person, &reason)?;
-            std::fs::rename(&partial, to)
-                .with_context(|| format!("cannot move the converted photo to {}", to.display()))?;
-            return Ok(());
+            return put_in_place();
         }
-        facefile::fs::write_atomic(to, &jpeg)?;
+        put_in_place()?;
         self.set_aside(path, &file.candidate.person, &reason)?;
         Ok(())
     }

@@ -57,7 +57,9 @@ fn free_name(path: &Path, reserved: &mut HashSet<PathBuf>) -> PathBuf {
     let parent = path.parent().unwrap_or(Path::new("."));
     let mut candidate = parent.join(format!("{stem}.jpg"));
     let mut n = 2;
-    while (candidate.exists() && candidate != path) || reserved.contains(&candidate) {
+    // `symlink_metadata`: a dangling link is a taken name too.
+    let taken = |p: &Path| p.symlink_metadata().is_ok();
+    while (taken(&candidate) && candidate != path) || reserved.contains(&candidate) {
         candidate = parent.join(format!("{stem}-{n}.jpg"));
         n += 1;
     }

@@ -108,6 +108,10 @@ struct Args {
     #[arg(long, value_name = "MB", default_value_t = 15.0)]
     max_size_mb: f64,
 
+    /// Use only the photos already in the folders; never touch the network.
+    #[arg(long)]
+    offline: bool,
+
     /// Result pages asked of each source before moving on.
     #[arg(long, value_name = "N", default_value_t = 10)]
     max_pages: usize,
@@ -170,6 +174,8 @@ fn main() {
 /// What happened for one person.
 #[derive(Debug, Default)]
 struct Tally {
+    /// Photos the user put in the folder (not from a download).
+    own: usize,
     had: usize,
     downloaded: usize,
     duplicates: usize,
@@ -274,14 +280,14 @@ fn run(args: Args) -> Result<()> {
             println!(
                 "{:<14} {:>6} {:>10} {:>10} {:>7}  {}",
                 person.folder,
-                tally.had + tally.downloaded,
+                tally.own + tally.had + tally.downloaded,
                 tally.downloaded,
                 tally.duplicates,
                 tally.failed,
                 sources.join(", ")
             );
             for note in &tally.notes {
-                println!("  note: {note}");
+                println!("  {}: {note}", person.folder);
             }
         }
     }
@@ -310,10 +316,44 @@ fn download_person(
     };
     // Entries whose file the user deleted no longer count.
     file.body.entries.retain(|e| folder.join(&e.file).is_file());
+    // Photos the user put there count too: a folder of one's own photos needs no network.
+    let downloaded: HashSet<std::path::PathBuf> = file
+        .body
+        .entries
+        .iter()
+        .map(|e| folder.join(&e.file))
+        .collect();
+    let own = facecore::dataset::photos_in(&folder)
+        .into_iter()
+        .filter(|p| !downloaded.contains(p))
+        .count();
     let mut tally = Tally {
+        own,
         had: file.body.entries.len(),
         ..Default::default()
     };
+    let present = |file: &ManifestFile| own + file.body.entries.len();
+    if present(&file) >= args.number || args.offline {
+        file.write(&manifest_path)?;
+        if present(&file) == 0 {
+            bail!(
+                "{} has no photos and --offline was given; put {}'s photos there, or leave out --offline",
+                folder.display(),
+                person.folder
+            );
+        }
+        tally.notes.push(if args.offline {
+            format!(
+                "{} photos present, nothing downloaded (--offline)",
+                present(&file)
+            )
+        } else if own > 0 && file.body.entries.is_empty() {
+            format!("{own} photos of your own, nothing downloaded")
+        } else {
+            format!("{} photos present, nothing to download", present(&file))
+        });
+        return Ok(tally);
+    }
     let mut seen_urls: HashSet<String> = file
         .body
         .entries
@@ -328,7 +368,7 @@ fn download_person(
     'sources: for source in sources {
         let mut from_source = 0;
         for page in 0..args.max_pages {
-            let needed = args.number.saturating_sub(file.body.entries.len());
+            let needed = args.number.saturating_sub(present(&file));
             if needed == 0 {
                 break 'sources;
             }
@@ -352,7 +392,7 @@ fn download_person(
                 .filter(|h| seen_urls.insert(h.url.clone()))
                 .collect();
             while !queue.is_empty() {
-                let needed = args.number.saturating_sub(file.body.entries.len());
+                let needed = args.number.saturating_sub(present(&file));
                 if needed == 0 {
                     break 'sources;
                 }
@@ -415,7 +455,7 @@ fn download_person(
                 break;
             }
         }
-        if file.body.entries.len() < args.number {
+        if present(&file) < args.number {
             tally.notes.push(format!(
                 "{} ran dry after {from_source} new photos",
                 source.name()
@@ -423,11 +463,19 @@ fn download_person(
         }
     }
     file.write(&manifest_path)?;
-    if unreachable == sources.len()
-        && tally.downloaded == 0
-        && file.body.entries.len() < args.number
-    {
-        bail!("no network: none of the image sources could be reached (check your internet connection)");
+    if unreachable == sources.len() && tally.downloaded == 0 && present(&file) < args.number {
+        if present(&file) == 0 {
+            bail!(
+                "no network: none of the image sources could be reached, and {} has no photos; \
+                 check your internet connection, or put {}'s photos there yourself",
+                folder.display(),
+                person.folder
+            );
+        }
+        tally.notes.push(format!(
+            "no network: keeping the {} photos present ({own} of your own)",
+            present(&file)
+        ));
     }
     Ok(tally)
 }

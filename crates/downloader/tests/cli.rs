@@ -418,3 +418,68 @@ fn url_lists_and_no_network() {
     assert!(stderr.contains("no network"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn your_own_photos_need_no_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = "http://127.0.0.1:1";
+    let offline = |person: &str, extra: &[&str]| {
+        let mut cmd = Command::cargo_bin("downloader").unwrap();
+        let number = if extra.contains(&"-n") {
+            &[][..]
+        } else {
+            &["-n", "50"][..]
+        };
+        cmd.arg("-d")
+            .arg(dir.path())
+            .args(["-k", &format!("TWICE {person}"), "--dir-name", person])
+            .args(number)
+            .args([
+                "--wikimedia-url",
+                closed,
+                "--duckduckgo-url",
+                closed,
+                "--bing-url",
+                closed,
+            ])
+            .args(["--backoff-ms", "10"])
+            .args(extra);
+        cmd
+    };
+    // Two photos of one's own, no manifest, no network: kept, and said so.
+    let nayeon = dir.path().join("Nayeon");
+    std::fs::create_dir_all(&nayeon).unwrap();
+    std::fs::write(nayeon.join("a.jpg"), fixture("obama.jpg")).unwrap();
+    std::fs::write(nayeon.join("b.png"), fixture("obama2.jpg")).unwrap();
+    let out = testdata::command::run_ok(&mut offline("Nayeon", &[]));
+    assert!(
+        out.contains("Nayeon: no network: keeping the 2 photos present (2 of your own)"),
+        "{out}"
+    );
+    assert!(
+        nayeon.join("manifest.msgpack").is_file(),
+        "make sees the person done"
+    );
+    // Enough photos: nothing is even tried.
+    let out = testdata::command::run_ok(&mut offline("Nayeon", &["-n", "2"]));
+    assert!(
+        out.contains("Nayeon: 2 photos of your own, nothing downloaded"),
+        "{out}"
+    );
+    // --offline never tries the network.
+    let out = testdata::command::run_ok(&mut offline("Nayeon", &["--offline"]));
+    assert!(out.contains("nothing downloaded (--offline)"), "{out}");
+    // An empty folder offline is an error that names the folder.
+    let err = testdata::command::run_err(&mut offline("Mina", &[]));
+    assert!(
+        err.contains("no network")
+            && err.contains("Mina")
+            && err.contains("put Mina's photos there"),
+        "{err}"
+    );
+    let err = testdata::command::run_err(&mut offline("Sana", &["--offline"]));
+    assert!(
+        err.contains("Sana") && err.contains("has no photos"),
+        "{err}"
+    );
+}

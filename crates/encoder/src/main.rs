@@ -140,7 +140,12 @@ fn run(args: Args) -> Result<()> {
             images: records,
         },
     );
-    file.write(&args.output)?;
+    // Unchanged photos, models and settings: the file is left as it is (its date too, so `make`
+    // does not train and label again for nothing).
+    let unchanged = reused.iter().all(|&r| r) && reuse::same_as_written(&args.output, &file);
+    if !unchanged {
+        file.write(&args.output)?;
+    }
 
     let encoded = file.body.embeddings().count();
     if !quiet {

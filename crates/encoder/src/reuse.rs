@@ -55,6 +55,11 @@ impl Previous {
     }
 }
 
+/// Whether `output` already holds exactly `file` (so it need not be written).
+pub fn same_as_written(output: &Path, file: &EncodingsFile) -> bool {
+    !facefile::fs::is_stream(output) && EncodingsFile::read(output).is_ok_and(|old| old == *file)
+}
+
 /// Refuses to replace an existing `output` that is not an encodings file (a model, a video, a
 /// photo given by mistake) unless `force`.
 pub fn check_output(output: &Path, force: bool) -> Result<()> {

@@ -91,8 +91,14 @@ fn encodes_people_incrementally_with_unicode_names() {
         facefile::fs::sha256_bytes(&bytes)
     );
 
-    // Nothing changed: everything is reused and the embeddings are identical.
+    // Nothing changed: everything is reused, and the file is left untouched (make sees no change).
+    let written = std::fs::metadata(&output).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
     let out = stdout_of(&mut encoder(&data, &output));
+    assert_eq!(
+        std::fs::metadata(&output).unwrap().modified().unwrap(),
+        written
+    );
     assert!(out.contains("(0 photos processed, 3 reused)"), "{out}");
     assert_eq!(read(&output).images, file.images);
 

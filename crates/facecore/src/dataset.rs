@@ -218,6 +218,29 @@ fn inside(path: &Path, root: &Path) -> bool {
     }
 }
 
+/// Whether a file in a person's folder is a candidate photo (not hidden, not a note, a video or
+/// pipeline metadata): what the encoder and the cleaner look at, and what the downloader counts.
+pub fn is_candidate(path: &Path) -> bool {
+    let hidden = path
+        .file_name()
+        .is_some_and(|n| is_hidden(&n.to_string_lossy()));
+    !hidden && !is_note(path)
+}
+
+/// The candidate photos under one person's folder (sub-folders included, hidden ones skipped).
+pub fn photos_in(person_dir: &Path) -> Vec<PathBuf> {
+    WalkDir::new(person_dir)
+        .min_depth(1)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !is_hidden(&e.file_name().to_string_lossy()))
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_type().is_dir() && is_candidate(e.path()))
+        .map(|e| e.into_path())
+        .collect()
+}
+
 fn is_note(path: &Path) -> bool {
     let name = path
         .file_name()

@@ -184,6 +184,68 @@ pub mod command {
     }
 }
 
+/// A real browser for tests of the report page: Debian's `chromium`, headless, with no network.
+pub mod browser {
+    use std::path::Path;
+    use std::process::Command;
+
+    fn chromium(profile: &Path) -> Command {
+        let path = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
+        assert!(
+            Path::new(&path).exists(),
+            "{} not found: install Debian's chromium (scripts/install-deps.sh --browser) or set CHROMIUM",
+            Path::new(&path).display()
+        );
+        let mut command = Command::new(path);
+        command
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--allow-file-access-from-files",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()));
+        command
+    }
+
+    /// The page's DOM after its scripts ran.
+    pub fn dump_dom(page: &Path, profile: &Path) -> String {
+        let out = chromium(profile)
+            .arg("--virtual-time-budget=3000")
+            .arg("--dump-dom")
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .expect("chromium runs");
+        assert!(
+            out.status.success(),
+            "chromium: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A PNG screenshot of the page.
+    pub fn screenshot(page: &Path, profile: &Path, png: &Path, width: u32, height: u32) {
+        let out = chromium(profile)
+            .arg(format!("--window-size={width},{height}"))
+            .arg("--virtual-time-budget=3000")
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .expect("chromium runs");
+        assert!(
+            out.status.success() && png.is_file(),
+            "chromium: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// The real stages, run as a user would, for tests of later stages.
 pub mod pipeline {
     use std::path::{Path, PathBuf};

@@ -36,6 +36,32 @@ impl TrackDecision {
     }
 }
 
+/// The decision for one embedding (a face in a photo, or a track's mean face).
+pub fn decide_face(
+    predictor: &Predictor,
+    embedding: &facefile::Embedding,
+    thresholds: &Thresholds,
+) -> TrackDecision {
+    let prediction = predictor.predict(embedding);
+    let candidates = prediction.top(CANDIDATES);
+    match decide(&prediction, thresholds) {
+        Decision::Known { class, probability } => TrackDecision {
+            class: Some(class),
+            probability,
+            distance: prediction.distance,
+            candidates,
+            reason: None,
+        },
+        Decision::Unknown { reason } => TrackDecision {
+            class: None,
+            probability: prediction.probability,
+            distance: prediction.distance,
+            candidates,
+            reason: Some(reason.to_string()),
+        },
+    }
+}
+
 /// One decision per track, in the order of `tracks`.
 pub fn decide_tracks(
     tracks: &[Track],
@@ -45,52 +71,48 @@ pub fn decide_tracks(
     let predictor = Predictor::new(model);
     let mut decisions: Vec<TrackDecision> = tracks
         .iter()
-        .map(|track| {
-            let Some(mean) = track.evidence.mean() else {
-                return TrackDecision::unknown("no face of the track could be embedded".into());
-            };
-            let prediction = predictor.predict(&mean);
-            let candidates = prediction.top(CANDIDATES);
-            match decide(&prediction, thresholds) {
-                Decision::Known { class, probability } => TrackDecision {
-                    class: Some(class),
-                    probability,
-                    distance: prediction.distance,
-                    candidates,
-                    reason: None,
-                },
-                Decision::Unknown { reason } => TrackDecision {
-                    class: None,
-                    probability: prediction.probability,
-                    distance: prediction.distance,
-                    candidates,
-                    reason: Some(reason.to_string()),
-                },
-            }
+        .map(|track| match track.evidence.mean() {
+            Some(mean) => decide_face(&predictor, &mean, thresholds),
+            None => TrackDecision::unknown("no face of the track could be embedded".into()),
         })
         .collect();
-    make_exclusive(tracks, &mut decisions, |track, class| {
-        let mean = tracks[track].evidence.mean()?;
-        let distance = predictor.nearest_distance(&mean, class);
-        let probability = decisions_probability(&predictor, &mean, class);
-        (probability >= thresholds.min_probability && distance <= thresholds.max_distance)
-            .then_some((probability, distance))
+    let spans: Vec<(u64, u64)> = tracks
+        .iter()
+        .map(|t| (t.first_frame(), t.last_frame()))
+        .collect();
+    make_exclusive(&spans, &mut decisions, |track, class| {
+        passes(
+            &predictor,
+            &tracks[track].evidence.mean()?,
+            class,
+            thresholds,
+        )
     });
     decisions
 }
 
-fn decisions_probability(predictor: &Predictor, mean: &facefile::Embedding, class: usize) -> f64 {
-    predictor.predict(mean).probabilities[class]
+/// Whether `embedding` would be named `class` by the rule: its probability and distance if so.
+pub fn passes(
+    predictor: &Predictor,
+    embedding: &facefile::Embedding,
+    class: usize,
+    thresholds: &Thresholds,
+) -> Option<(f64, f32)> {
+    let probability = predictor.predict(embedding).probabilities[class];
+    let distance = predictor.nearest_distance(embedding, class);
+    (probability >= thresholds.min_probability && distance <= thresholds.max_distance)
+        .then_some((probability, distance))
 }
 
-/// Resolves tracks that overlap in time and claim the same person: the most probable keeps her;
-/// each other takes its next candidate that `passes` (and is free), else becomes Unknown.
-fn make_exclusive(
-    tracks: &[Track],
+/// Resolves faces (tracks spanning frames `first..=last`; all faces of a photo share one span) that
+/// are on screen together and claim the same person: the most probable keeps her; each other takes
+/// its next candidate that `passes` (and is free), else becomes Unknown.
+pub fn make_exclusive(
+    spans: &[(u64, u64)],
     decisions: &mut [TrackDecision],
     passes: impl Fn(usize, usize) -> Option<(f64, f32)>,
 ) {
-    let mut order: Vec<usize> = (0..tracks.len())
+    let mut order: Vec<usize> = (0..spans.len())
         .filter(|&t| decisions[t].class.is_some())
         .collect();
     order.sort_by(|&a, &b| {
@@ -102,7 +124,7 @@ fn make_exclusive(
     // (first, last, class) of the tracks named so far.
     let mut claimed: Vec<(u64, u64, usize)> = Vec::new();
     for t in order {
-        let (first, last) = (tracks[t].first_frame(), tracks[t].last_frame());
+        let (first, last) = spans[t];
         let taken = |class: usize, claimed: &[(u64, u64, usize)]| {
             claimed
                 .iter()
@@ -129,7 +151,7 @@ fn make_exclusive(
             None => {
                 decisions[t].class = None;
                 decisions[t].reason = Some(
-                    "its best candidate is on screen in another, more certain track at the same time"
+                    "its best candidate is already named on another, more certain face at the same time"
                         .into(),
                 );
             }
@@ -140,21 +162,6 @@ fn make_exclusive(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tracker::Tracker;
-    use facefile::BoundingBox;
-
-    fn tracks(spans: &[(u64, u64)]) -> Vec<Track> {
-        let mut tracker = Tracker::new(false, 1.0);
-        let mut all = Vec::new();
-        for (i, &(first, last)) in spans.iter().enumerate() {
-            let x = i as i32 * 200;
-            let bbox = BoundingBox::new(x, 0, x + 50, 50);
-            tracker.update(first, &[bbox], true);
-            tracker.update(last, &[bbox], false);
-            all.extend(std::mem::take(&mut tracker.active));
-        }
-        all
-    }
 
     fn named(class: usize, probability: f64, second: usize) -> TrackDecision {
         TrackDecision {
@@ -168,12 +175,11 @@ mod tests {
 
     #[test]
     fn nobody_is_named_twice_at_the_same_time() {
-        let tracks = tracks(&[(0, 30), (10, 40), (50, 60)]);
+        let spans = [(0, 30), (10, 40), (50, 60)];
         let mut decisions = vec![named(0, 0.6, 1), named(0, 0.9, 2), named(0, 0.7, 1)];
-        // Candidate 2 passes the rule for track 0, candidate 1 does not.
-        make_exclusive(&tracks, &mut decisions, |_, class| {
-            (class == 2).then_some((0.5, 0.2))
-        });
+        // Candidate 2 passes the rule for the first face, candidate 1 does not.
+        let only_two = |_: usize, class: usize| (class == 2).then_some((0.5, 0.2));
+        make_exclusive(&spans, &mut decisions, only_two);
         assert_eq!(decisions[1].class, Some(0), "the most probable keeps her");
         assert_eq!(
             decisions[0].class, None,
@@ -183,7 +189,7 @@ mod tests {
             .reason
             .as_ref()
             .unwrap()
-            .contains("more certain track"));
+            .contains("more certain face"));
         assert_eq!(
             decisions[2].class,
             Some(0),
@@ -191,9 +197,7 @@ mod tests {
         );
 
         let mut decisions = vec![named(0, 0.6, 2), named(0, 0.9, 1), named(3, 0.7, 1)];
-        make_exclusive(&tracks, &mut decisions, |_, class| {
-            (class == 2).then_some((0.5, 0.2))
-        });
+        make_exclusive(&spans, &mut decisions, only_two);
         assert_eq!(
             decisions[0].class,
             Some(2),

@@ -4,6 +4,8 @@ mod analyse;
 mod decide;
 mod draw;
 mod outputs;
+mod page;
+mod photos;
 mod render;
 mod screentime;
 mod shots;
@@ -25,9 +27,10 @@ use analyse::AnalyseSettings;
 use render::DrawOptions;
 use video::{Codec, VideoSink, VideoSource};
 
-/// Label the people in a video: a box and a name on each face, and their screen time.
+/// Label the people in a video (or a photo): a box and a name on each face, and their screen time.
 ///
-/// The video is read twice. First every cut is found and faces are detected every few frames and
+/// Given a photo, or a folder of photos, it writes each with boxes and names and prints every
+/// face's best candidates: the quick way to check a model. A video is read twice. First every cut is found and faces are detected every few frames and
 /// at every cut, followed as tracks (split wherever a face stops looking like its track), and each
 /// track is named once from all of its faces with the model's rule; then the boxes and names are
 /// drawn. Faces the model cannot vouch for are Unknown (grey), and nobody is named twice at once.
@@ -37,15 +40,17 @@ use video::{Codec, VideoSink, VideoSource};
     version,
     about,
     long_about,
-    after_help = "Examples:\n  video-labeler -i input.mp4 -o labeled.mp4 -m model.msgpack\n  video-labeler -i input.mp4 -o labeled.mp4 -m model.msgpack --labels labels.msgpack --report-dir report/\n  video-labeler -i input.mp4 -o labeled.mp4 -m model.msgpack -d 1   # watch while it writes"
+    after_help = "Examples:\n  video-labeler -i input.mp4 -o labeled.mp4 -m model.msgpack\n  video-labeler -i photo.jpg -o photo-labeled.jpg -m model.msgpack   # who is in this photo?\n  video-labeler -i input.mp4 -o labeled.mp4 -m model.msgpack --labels labels.msgpack --report-dir report/\n  video-labeler -i input.mp4 -o labeled.mp4 -m model.msgpack -d 1   # watch while it writes"
 )]
 struct Args {
-    /// The video to label (.mp4, .mkv, .mov, .avi, .webm, .gif, …).
-    #[arg(short = 'i', long = "input", value_name = "VIDEO")]
+    /// The video to label (.mp4, .mkv, .mov, .avi, .webm, .gif, …), or a photo (JPEG, PNG, WebP,
+    /// BMP, TIFF), or a folder of photos.
+    #[arg(short = 'i', long = "input", value_name = "VIDEO|PHOTO|DIR")]
     input: PathBuf,
 
-    /// The labelled video (same resolution and frame rate, no sound: see audio-merger).
-    #[arg(short = 'o', long = "output", value_name = "VIDEO")]
+    /// The labelled video (same resolution and frame rate, no sound: see audio-merger); for a photo,
+    /// the labelled photo (JPEG); for a folder of photos, a folder.
+    #[arg(short = 'o', long = "output", value_name = "VIDEO|PHOTO|DIR")]
     output: PathBuf,
 
     /// The classifier from svm-trainer.
@@ -82,7 +87,8 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     labels_json: Option<PathBuf>,
 
-    /// Write screen-time.csv and screen-time.png (a bar chart) into this folder.
+    /// Write a report into this folder: index.html (open it in a browser: the video, who is on
+    /// screen when, each person's best face, screen time), screen-time.csv and screen-time.png.
     #[arg(long, value_name = "DIR")]
     report_dir: Option<PathBuf>,
 
@@ -144,6 +150,9 @@ fn run(args: Args) -> Result<()> {
     let thresholds = Thresholds::from_rule(&model.rule, args.threshold);
     outputs::check_paths(&args)?;
     let settings = args.detection.settings(embedder, 1)?;
+    if photos::is_photo_input(&args.input) {
+        return label_photos(&args, settings, model, &thresholds);
+    }
     let mut source = VideoSource::open(&args.input)?;
     let display = display_wanted(args.display == 1);
 
@@ -260,10 +269,62 @@ fn run(args: Args) -> Result<()> {
         );
         if let Some(dir) = &args.report_dir {
             println!(
-                "screen time → {}/screen-time.csv, screen-time.png",
+                "report → {0}/index.html (open it in a browser), {0}/screen-time.csv, screen-time.png",
                 dir.display()
             );
         }
+    }
+    Ok(())
+}
+
+/// Photo mode: each photo labelled and its faces printed.
+fn label_photos(
+    args: &Args,
+    settings: facefile::AnalysisSettings,
+    model: &facefile::format::model::Classifier,
+    thresholds: &Thresholds,
+) -> Result<()> {
+    for (flag, given) in [
+        ("--labels", args.labels.is_some()),
+        ("--labels-json", args.labels_json.is_some()),
+        ("--report-dir", args.report_dir.is_some()),
+    ] {
+        if given {
+            eprintln!("note: {flag} applies to videos; it is ignored for photos");
+        }
+    }
+    let work = photos::plan(&args.input, &args.output)?;
+    let models = ModelDir::new(&args.models.models_dir);
+    models.verify_for(&settings)?;
+    let mut analyzer = FaceAnalyzer::load(&models, settings)?;
+    let mut failed = 0;
+    for (photo, output) in &work {
+        if cli::interrupted() {
+            bail!("interrupted");
+        }
+        match photos::label_photo(
+            &mut analyzer,
+            model,
+            thresholds,
+            photo,
+            output,
+            args.show_guesses,
+        ) {
+            Ok(text) => {
+                if !args.quiet.quiet {
+                    print!("{text}");
+                    println!("  → {}", output.display());
+                }
+            }
+            Err(error) if work.len() > 1 => {
+                failed += 1;
+                eprintln!("error: {error:#}");
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} photos could not be labelled", work.len());
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! before any work (no output may be an input or another output; folders must exist) and written
 //! only once the video is complete.
 
+use std::path::PathBuf;
+
 use anyhow::{bail, Context, Result};
 use classifier::Thresholds;
 use facefile::format::labels::{Candidate, Labels, LabelsFile, TrackSummary, VideoInfo};
@@ -10,9 +12,13 @@ use facefile::Stamped;
 
 use crate::analyse::Analysis;
 use crate::decide::TrackDecision;
+use crate::page::{self, Page};
 use crate::render::Rendered;
 use crate::video::VideoSource;
 use crate::Args;
+
+/// The files `--report-dir` holds.
+pub const REPORT_FILES: [&str; 3] = ["index.html", "screen-time.csv", "screen-time.png"];
 
 /// Refuses outputs that are inputs (or each other), and outputs in folders that do not exist.
 pub fn check_paths(args: &Args) -> Result<()> {
@@ -27,13 +33,13 @@ pub fn check_paths(args: &Args) -> Result<()> {
     if let Some(path) = &args.labels_json {
         outputs.push(("--labels-json", path.as_path()));
     }
-    let report_files = args
+    let report_files: Vec<PathBuf> = args
         .report_dir
-        .as_ref()
-        .map(|dir| [dir.join("screen-time.csv"), dir.join("screen-time.png")]);
-    if let Some(files) = &report_files {
-        outputs.push(("--report-dir", files[0].as_path()));
-        outputs.push(("--report-dir", files[1].as_path()));
+        .iter()
+        .flat_map(|dir| REPORT_FILES.iter().map(move |name| dir.join(name)))
+        .collect();
+    for file in &report_files {
+        outputs.push(("--report-dir", file.as_path()));
     }
     facefile::fs::check_distinct(&inputs, &outputs)?;
     for path in [&args.labels, &args.labels_json].into_iter().flatten() {
@@ -80,6 +86,27 @@ pub fn write_all(
             rendered.screen.csv().as_bytes(),
         )?;
         rendered.screen.chart_png(&dir.join("screen-time.png"))?;
+        let page = Page {
+            title: args
+                .input
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "video".into()),
+            classes: &model.body.classes,
+            frames: &rendered.frames,
+            cuts: &analysis.cuts,
+            screen: &rendered.screen,
+            decisions: &analysis
+                .tracks
+                .iter()
+                .map(|t| t.id)
+                .zip(decisions.iter().cloned())
+                .collect::<Vec<_>>(),
+            video: page::relative_path(dir, &args.output),
+            faces: rendered.faces.clone(),
+            min_probability: thresholds.min_probability,
+        };
+        facefile::fs::write_atomic(&dir.join("index.html"), page.html().as_bytes())?;
     }
     Ok(())
 }

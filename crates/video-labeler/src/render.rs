@@ -129,6 +129,86 @@ pub fn label_text(decision: &TrackDecision, classes: &[String], show_guesses: bo
 pub struct Rendered {
     pub frames: Vec<FrameLabels>,
     pub screen: ScreenTime,
+    /// Each person's best face (JPEG), by class, for the report page.
+    pub faces: Vec<Option<Vec<u8>>>,
+}
+
+/// Where each person's best face is: her largest sighting in a track named for her.
+pub struct BestFaces {
+    wanted: std::collections::HashMap<u64, Vec<(usize, BoundingBox)>>,
+    found: Vec<Option<Vec<u8>>>,
+}
+
+impl BestFaces {
+    pub fn plan(analysis: &Analysis, decisions: &[TrackDecision], classes: usize) -> BestFaces {
+        let mut best: Vec<Option<(i64, u64, BoundingBox)>> = vec![None; classes];
+        for (track, decision) in analysis.tracks.iter().zip(decisions) {
+            let Some(class) = decision.class else {
+                continue;
+            };
+            for sighting in &track.sightings {
+                let area = sighting.bbox.area();
+                if best[class].is_none_or(|(a, _, _)| area > a) {
+                    best[class] = Some((area, sighting.frame, sighting.bbox));
+                }
+            }
+        }
+        let mut wanted: std::collections::HashMap<u64, Vec<(usize, BoundingBox)>> =
+            Default::default();
+        for (class, best) in best.iter().enumerate() {
+            if let Some((_, frame, bbox)) = best {
+                wanted.entry(*frame).or_default().push((class, *bbox));
+            }
+        }
+        BestFaces {
+            wanted,
+            found: vec![None; classes],
+        }
+    }
+
+    /// Takes the faces wanted from this frame (before anything is drawn on it).
+    fn take(&mut self, index: u64, frame: &Mat) {
+        let Some(faces) = self.wanted.remove(&index) else {
+            return;
+        };
+        for (class, bbox) in faces {
+            self.found[class] = crop_jpeg(frame, &bbox).ok();
+        }
+    }
+}
+
+/// The face with a margin, at most 160 px, as JPEG.
+fn crop_jpeg(frame: &Mat, bbox: &BoundingBox) -> Result<Vec<u8>> {
+    use opencv::core::{Rect, Size};
+    use opencv::prelude::*;
+    let margin = bbox.width().max(bbox.height()) / 4;
+    let grown = BoundingBox::new(
+        bbox.left - margin,
+        bbox.top - margin,
+        bbox.right + margin,
+        bbox.bottom + margin,
+    )
+    .clip(frame.cols() as u32, frame.rows() as u32);
+    let roi = Mat::roi(
+        frame,
+        Rect::new(grown.left, grown.top, grown.width(), grown.height()),
+    )?;
+    let side = grown.width().max(grown.height()).max(1) as f64;
+    let scale = (160.0 / side).min(1.0);
+    let mut small = Mat::default();
+    opencv::imgproc::resize(
+        &roi,
+        &mut small,
+        Size::new(
+            ((grown.width() as f64 * scale).round() as i32).max(1),
+            ((grown.height() as f64 * scale).round() as i32).max(1),
+        ),
+        0.0,
+        0.0,
+        opencv::imgproc::INTER_AREA,
+    )?;
+    let rgb = facecore::picture::bgr_to_rgb(&small)?;
+    Ok(facecore::encode_jpeg(&rgb, 88)?)
 }
 
 /// Draws and writes every frame; `write` gets each finished frame in order.
@@ -148,6 +228,7 @@ pub fn render(
     let mut screen = ScreenTime::new(classes.to_vec());
     let mut frames = Vec::with_capacity(analysis.frames as usize);
     let average = average_duration(&analysis.times, source.fps);
+    let mut best = BestFaces::plan(analysis, decisions, classes.len());
     // Decoding runs on its own thread, a few frames ahead of drawing and encoding.
     let (frame_tx, frame_rx) = crossbeam_channel::bounded::<Frame>(8);
     let total = analysis.frames;
@@ -174,6 +255,7 @@ pub fn render(
             &mut placement,
             &mut screen,
             &mut frames,
+            &mut best,
             average,
             bar,
             &mut write,
@@ -185,6 +267,7 @@ pub fn render(
         Ok(Rendered {
             frames: std::mem::take(&mut frames),
             screen: screen.clone(),
+            faces: std::mem::take(&mut best.found),
         })
     })
 }
@@ -200,11 +283,13 @@ fn draw_all(
     placement: &mut Placement,
     screen: &mut ScreenTime,
     frames: &mut Vec<FrameLabels>,
+    best: &mut BestFaces,
     average: f64,
     bar: &ProgressBar,
     write: &mut impl FnMut(&Mat) -> Result<()>,
 ) -> Result<()> {
     for (index, mut frame) in (0u64..).zip(decoded) {
+        best.take(index, &frame.image);
         let shown = placement.at(index);
         let mut labels = Vec::with_capacity(shown.len());
         let mut people = Vec::new();

@@ -14,6 +14,9 @@ const MATCH_IOU: f64 = 0.3;
 const MATCH_CENTRE_WIDTHS: f64 = 0.8;
 /// Sizes are alike when the larger is at most this many times the smaller.
 const MATCH_SIZE_RATIO: f64 = 1.6;
+/// Faces smaller than this (pixels tall) never split a track: their embeddings are too noisy to
+/// tell one person from another, and their track follows them by position.
+const MIN_SPLIT_FACE_HEIGHT: f32 = 40.0;
 
 /// How well a detection continues a track's last box: IoU when they overlap enough, else a lower
 /// score from how close their centres are (0 = no match).
@@ -194,10 +197,11 @@ impl Tracker {
     /// this face starts a new one (the returned index is then the new track's).
     pub fn add_embedding(&mut self, index: usize, face: EmbeddedFace) -> usize {
         let weight = face_weight(face.height, face.confidence);
-        let jumped = self.active[index]
-            .evidence
-            .distance_to_mean(face.embedding)
-            .is_some_and(|d| d > self.split_distance);
+        let jumped = face.height >= MIN_SPLIT_FACE_HEIGHT
+            && self.active[index]
+                .evidence
+                .distance_to_mean(face.embedding)
+                .is_some_and(|d| d > self.split_distance);
         let index = if jumped && self.active[index].sightings.len() > 1 {
             let sighting = self.active[index]
                 .sightings
@@ -275,6 +279,15 @@ mod tests {
         tracker.add_embedding(i, face(&mina));
         let i = tracker.update(3, &[bbox], false)[0];
         assert_eq!(tracker.add_embedding(i, face(&mina)), i);
+        // A tiny face never splits: its embedding is too noisy to tell.
+        let i = tracker.update(5, &[bbox], false)[0];
+        let tiny = EmbeddedFace {
+            embedding: &nayeon,
+            height: 20.0,
+            confidence: 1.0,
+        };
+        let i = tracker.add_embedding(i, tiny);
+        assert_eq!(tracker.active[i].id, 0);
         // Same place, another person (a cut the cut rule missed): a new track from this keyframe.
         let i = tracker.update(6, &[bbox], false)[0];
         let i = tracker.add_embedding(i, face(&nayeon));
@@ -288,10 +301,10 @@ mod tests {
         assert_eq!(tracks.len(), 3);
         assert_eq!(
             tracks[0].last_frame(),
-            3,
+            5,
             "the first track ends before the jump"
         );
-        assert_eq!(tracks[0].evidence.faces(), 2);
+        assert_eq!(tracks[0].evidence.faces(), 3);
     }
 
     #[test]

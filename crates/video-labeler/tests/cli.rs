@@ -335,3 +335,66 @@ fn an_interrupted_run_leaves_no_output() {
         .any(|e| e.unwrap().file_name().to_string_lossy().contains("partial"));
     assert!(!partial, "the partial file is removed");
 }
+
+#[test]
+fn a_photo_is_labelled_and_its_faces_listed_with_their_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let labelled = dir.path().join("labelled.jpg");
+    let out = run_ok(
+        labeler()
+            .arg("-i")
+            .arg(fixture("obama3.jpg"))
+            .arg("-o")
+            .arg(&labelled)
+            .arg("-m")
+            .arg(&model),
+    );
+    // The unseen photo of Obama: one face, named, with the candidates in order.
+    assert!(out.contains("obama3.jpg: 1 face"), "{out}");
+    assert!(out.contains(": obama; candidates: obama "), "{out}");
+    let written = facecore::decode_file(&labelled, &Default::default()).unwrap();
+    let original = facecore::decode_file(&fixture("obama3.jpg"), &Default::default()).unwrap();
+    assert_eq!(
+        (written.image.width(), written.image.height()),
+        (original.image.width(), original.image.height())
+    );
+    assert_ne!(
+        written.image.pixels(),
+        original.image.pixels(),
+        "a box was drawn"
+    );
+
+    // A folder of photos: each is labelled into the output folder.
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for name in ["obama3.jpg", "biden.jpg"] {
+        std::fs::copy(fixture(name), photos.join(name)).unwrap();
+    }
+    let out = run_ok(
+        labeler()
+            .arg("-i")
+            .arg(&photos)
+            .arg("-o")
+            .arg(dir.path().join("out"))
+            .arg("-m")
+            .arg(&model),
+    );
+    assert!(
+        out.contains("biden.jpg: 1 face") && out.contains(": biden; "),
+        "{out}"
+    );
+    assert!(dir.path().join("out/obama3.jpg").is_file());
+    assert!(dir.path().join("out/biden.jpg").is_file());
+    // The photo is never its own output.
+    let err = run_err(
+        labeler()
+            .arg("-i")
+            .arg(photos.join("biden.jpg"))
+            .arg("-o")
+            .arg(photos.join("biden.jpg"))
+            .arg("-m")
+            .arg(&model),
+    );
+    assert!(err.contains("destroy the input"), "{err}");
+}

@@ -80,3 +80,131 @@ fn hamilton_clip_labels_lin_manuel_miranda_and_nobody_else_as_him() {
         "labelled as him in frames {elsewhere:?}"
     );
 }
+
+/// The first single-member clip listed in the TWICE dev set's clips.csv.
+fn a_member_clip() -> std::path::PathBuf {
+    let clips = testdata::shared_data().join("twice-dev/clips");
+    let csv = std::fs::read_to_string(clips.join("clips.csv")).unwrap();
+    let file = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| f.len() > 1 && f[1] != "stranger" && f[1] != "group")
+        .map(|f| f[0].to_string())
+        .expect("a member clip");
+    clips.join(file)
+}
+
+#[test]
+#[ignore = "needs ../shared and chromium; run with `make test-shared`"]
+fn the_report_page_loads_in_a_browser_with_a_row_per_member() {
+    let dir = tempfile::tempdir().unwrap();
+    // Trained on the TWICE dev photos, read in place.
+    let model = testdata::pipeline::encode_and_train(
+        &testdata::shared_data().join("twice-dev/photos"),
+        dir.path(),
+    );
+    let report = dir.path().join("report");
+    run_ok(
+        Command::cargo_bin("video-labeler")
+            .unwrap()
+            .env("FACE_MODELS_DIR", testdata::models_dir())
+            .arg("-q")
+            .arg("-i")
+            .arg(a_member_clip())
+            .arg("-o")
+            .arg(dir.path().join("labeled.mp4"))
+            .arg("-m")
+            .arg(&model)
+            .arg("--report-dir")
+            .arg(&report),
+    );
+    let page = report.join("index.html");
+    let dom = testdata::browser::dump_dom(&page, &dir.path().join("profile"));
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "the page's script did not finish:\n{dom}"
+    );
+    assert!(!dom.contains("data-errors="), "script errors:\n{dom}");
+    assert_eq!(
+        dom.matches("class=\"row\" data-person=").count(),
+        9,
+        "a row per member"
+    );
+    assert!(dom.contains("class=\"row unknown\""));
+    // The page plays the labelled video from beside the report, and says who was on screen.
+    assert!(dom.contains("src=\"../labeled.mp4\""), "{dom}");
+    assert!(
+        dom.contains("class=\"seg\""),
+        "no stretch on the timeline:\n{dom}"
+    );
+    // A face picture (or its empty place) for each member.
+    assert_eq!(dom.matches("class=\"face\"").count(), 9);
+    let png = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-page.png");
+    testdata::browser::screenshot(&page, &dir.path().join("profile"), &png, 1100, 1300);
+    eprintln!("screenshot: {}", png.display());
+}
+
+#[test]
+#[ignore = "needs ../shared; run with `make test-shared`"]
+fn held_out_dev_photos_are_identified() {
+    // One photo of each member is held out; the model learns from the others (links, read in place).
+    let photos = testdata::shared_data().join("twice-dev/photos");
+    let dir = tempfile::tempdir().unwrap();
+    let (data, held) = (dir.path().join("data"), dir.path().join("held"));
+    std::fs::create_dir_all(&held).unwrap();
+    let mut truth = Vec::new();
+    for entry in std::fs::read_dir(&photos).unwrap() {
+        let person = entry.unwrap().path();
+        let name = person.file_name().unwrap().to_string_lossy().into_owned();
+        let mut files: Vec<_> = std::fs::read_dir(&person)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        std::fs::create_dir_all(data.join(&name)).unwrap();
+        let held_name = format!("{name}-{}", files[0].file_name().unwrap().to_string_lossy());
+        std::os::unix::fs::symlink(&files[0], held.join(&held_name)).unwrap();
+        truth.push((held_name, name.clone()));
+        for file in &files[1..] {
+            std::os::unix::fs::symlink(file, data.join(&name).join(file.file_name().unwrap()))
+                .unwrap();
+        }
+    }
+    let model = testdata::pipeline::encode_and_train(&data, dir.path());
+    let out = run_ok(
+        Command::cargo_bin("video-labeler")
+            .unwrap()
+            .env("FACE_MODELS_DIR", testdata::models_dir())
+            .arg("-i")
+            .arg(&held)
+            .arg("-o")
+            .arg(dir.path().join("labelled"))
+            .arg("-m")
+            .arg(&model),
+    );
+    let (mut right, mut wrong) = (0, 0);
+    for (file, member) in &truth {
+        let block: String = out
+            .split(&format!("/{file}:"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{file} not listed:\n{out}"))
+            .lines()
+            .take_while(|l| !l.contains("→"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if block.contains(&format!(": {member}; ")) {
+            right += 1;
+        } else if !block.contains("Unknown") {
+            wrong += 1;
+        }
+    }
+    eprintln!(
+        "{out}\n{right} of {} held-out photos named right, {wrong} wrong",
+        truth.len()
+    );
+    assert!(
+        right >= 6 && wrong <= 1,
+        "{right} right, {wrong} wrong:\n{out}"
+    );
+}
