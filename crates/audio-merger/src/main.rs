@@ -51,6 +51,11 @@ fn main() {
     cli::main(run)
 }
 
+fn has_extension(path: &Path, extension: &str) -> bool {
+    path.extension()
+        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case(extension))
+}
+
 /// Audio codecs an MP4/MOV file holds as they are; others are converted to AAC.
 const MP4_AUDIO: &[&str] = &["aac", "mp3", "alac", "ac3", "eac3"];
 
@@ -224,9 +229,12 @@ fn run(args: Args) -> Result<()> {
     let audio_codec = audio.codec_name.clone().unwrap_or_default();
     let copy_audio = container_takes(&args.output, &audio_codec);
 
-    let audio_args = |copy: bool| -> Vec<OsString> {
+    let audio_args = |copy: bool, output: &Path| -> Vec<OsString> {
         if copy {
             vec![os("-c:a"), os("copy")]
+        } else if has_extension(output, "webm") {
+            // WebM holds Opus or Vorbis only.
+            vec![os("-c:a"), os("libopus"), os("-b:a"), os("160k")]
         } else {
             vec![os("-c:a"), os("aac"), os("-b:a"), os("192k")]
         }
@@ -248,7 +256,7 @@ fn run(args: Args) -> Result<()> {
         os("-c:v"),
         os("copy"),
     ]);
-    merge.extend(audio_args(copy_audio));
+    merge.extend(audio_args(copy_audio, &args.output));
     merge.extend([os("-t"), os(&duration), os("-movflags"), os("+faststart")]);
     write_with_ffmpeg(
         &args.output,
@@ -269,7 +277,7 @@ fn run(args: Args) -> Result<()> {
             os("-map"),
             os("0:a:0"),
         ];
-        extract.extend(audio_args(keep_copy));
+        extract.extend(audio_args(keep_copy, audio_path));
         extract.extend([os("-t"), os(&duration)]);
         write_with_ffmpeg(
             audio_path,

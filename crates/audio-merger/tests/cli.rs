@@ -309,3 +309,165 @@ fn bad_inputs_are_clear_errors() {
         "{err}"
     );
 }
+
+/// A run of audio-merger through `bash` with a file-size limit of `kilobytes`: writes beyond it fail
+/// (EFBIG), as on a full disk.
+fn merge_with_size_limit(dir: &Path, kilobytes: u32, args: &[&str]) -> std::process::Output {
+    Process::new("bash")
+        .current_dir(dir)
+        .arg("-c")
+        .arg(format!("trap '' XFSZ; ulimit -f {kilobytes}; exec \"$@\""))
+        .arg("merger")
+        .arg(assert_cmd::cargo::cargo_bin("audio-merger"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_full_disk_is_a_failure_and_leaves_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    make_clips(dir.path(), "original.mp4", "processed.mp4");
+    std::fs::write(dir.path().join("final.mp4"), b"the old result").unwrap();
+    let out = merge_with_size_limit(
+        dir.path(),
+        16,
+        &[
+            "-i",
+            "original.mp4",
+            "-p",
+            "processed.mp4",
+            "-o",
+            "final.mp4",
+            "-a",
+            "sound.m4a",
+        ],
+    );
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("final.mp4"), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.path().join("final.mp4")).unwrap(),
+        b"the old result"
+    );
+    assert!(!dir.path().join("sound.m4a").exists());
+    let partial = std::fs::read_dir(dir.path())
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().contains("partial"));
+    assert!(!partial, "the partial file is removed");
+}
+
+/// ffmpeg processes whose command line mentions `needle`.
+fn ffmpeg_running(needle: &str) -> bool {
+    let out = Process::new("pgrep").args(["-f", needle]).output().unwrap();
+    out.status.success()
+}
+
+#[test]
+fn stopping_the_merger_stops_ffmpeg_and_removes_its_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // A long original whose sound must be converted (PCM into MP4), so ffmpeg works a while.
+    ffmpeg(
+        dir.path(),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=5:duration=600",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=600",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "pcm_s16le",
+            "file:long.mkv",
+        ],
+    );
+    ffmpeg(
+        dir.path(),
+        &[
+            "-i",
+            "file:long.mkv",
+            "-an",
+            "-c:v",
+            "copy",
+            "file:processed.mkv",
+        ],
+    );
+    for (signal, name) in [("-INT", "stopped.mp4"), ("-KILL", "killed.mp4")] {
+        let mut child = Process::new(assert_cmd::cargo::cargo_bin("audio-merger"))
+            .current_dir(dir.path())
+            .args(["-i", "long.mkv", "-p", "processed.mkv", "-o", name])
+            .spawn()
+            .unwrap();
+        let partial_of = || {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .find(|n| n.starts_with(&format!(".{name}.partial-")))
+        };
+        let started = std::time::Instant::now();
+        while partial_of().is_none() {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "ffmpeg never started writing"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let partial = partial_of().unwrap();
+        assert!(Process::new("kill")
+            .arg(signal)
+            .arg(child.id().to_string())
+            .status()
+            .unwrap()
+            .success());
+        let status = child.wait().unwrap();
+        assert!(
+            !status.success(),
+            "{signal}: a stopped run must not report success"
+        );
+        // ffmpeg does not outlive the merger, whatever the signal.
+        let started = std::time::Instant::now();
+        while ffmpeg_running(&partial) {
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "{signal}: ffmpeg is still running"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(!dir.path().join(name).exists());
+        if signal == "-INT" {
+            assert!(
+                partial_of().is_none(),
+                "the partial file is removed on Ctrl-C"
+            );
+        } else {
+            // SIGKILL cannot be caught: the next run removes what the killed one left.
+            assert!(partial_of().is_some());
+            make_clips(dir.path(), "short.mp4", "short-processed.mp4");
+            testdata::command::run_ok(
+                Command::cargo_bin("audio-merger")
+                    .unwrap()
+                    .current_dir(dir.path())
+                    .args([
+                        "-q",
+                        "-i",
+                        "short.mp4",
+                        "-p",
+                        "short-processed.mp4",
+                        "-o",
+                        name,
+                    ]),
+            );
+            assert!(
+                partial_of().is_none(),
+                "the killed run's partial file is cleaned up"
+            );
+        }
+    }
+}

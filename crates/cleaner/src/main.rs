@@ -117,10 +117,20 @@ fn run(args: Args) -> Result<()> {
     let inspect_seconds = started.elapsed().as_secs_f64();
 
     let mut entries = decide(&files, policy);
+    let mut failures = Vec::new();
     if !args.dry_run {
         let quarantine = quarantine::Quarantine::new(data_dir.join(".quarantine"), args.delete);
         for (entry, file) in entries.iter_mut().zip(&files) {
-            quarantine.apply(entry, file)?;
+            if cli::interrupted() {
+                break;
+            }
+            // One file that cannot be changed (a full disk, a read-only file) stops nothing else:
+            // it stays where it was, and the run ends with an error that names it.
+            if let Err(error) = quarantine.apply(entry, file) {
+                eprintln!("error: {error:#}");
+                entry.flag(format!("could not be cleaned: {error:#}"));
+                failures.push(file.candidate.path.clone());
+            }
         }
     }
     let summary = Summary::new(
@@ -145,6 +155,16 @@ fn run(args: Args) -> Result<()> {
         } else {
             println!("dry run: nothing was changed");
         }
+    }
+    if cli::interrupted() {
+        bail!("interrupted: the files not reached yet are unchanged");
+    }
+    if !failures.is_empty() {
+        bail!(
+            "{} file(s) could not be cleaned and were left as they were (see above), e.g. {}",
+            failures.len(),
+            failures[0].display()
+        );
     }
     Ok(())
 }

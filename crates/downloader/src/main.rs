@@ -197,8 +197,19 @@ fn run(args: Args) -> Result<()> {
     let people = match (&args.keyword, &args.people) {
         (Some(keyword), _) => {
             let folder = args.dir_name.clone().unwrap_or_else(|| keyword.clone());
-            if folder.contains('/') || folder.starts_with('.') || folder.trim().is_empty() {
-                bail!("{folder:?} cannot be a folder name; give one with --dir-name");
+            if folder.contains(['/', '\\'])
+                || folder.starts_with('.')
+                || folder.trim().is_empty()
+                || folder.chars().any(char::is_control)
+            {
+                let (flag, advice) = match &args.dir_name {
+                    Some(_) => ("--dir-name", "give a plain name such as Jihyo"),
+                    None => ("-k", "give a plain folder name with --dir-name"),
+                };
+                bail!(
+                    "{flag} {folder:?} cannot be a person's folder name (no slash, no leading dot, \
+                     no line break); {advice}"
+                );
             }
             vec![Person {
                 folder,

@@ -342,3 +342,53 @@ fn cnn_detector_finds_the_same_face_as_hog() {
         "{err}"
     );
 }
+
+#[test]
+fn other_files_are_never_overwritten_and_settings_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy(&fixture("obama.jpg"), &data.join("obama/obama.jpg"));
+    // A model (or a video, a photo, a CSV) given as the output by mistake is refused...
+    let not_encodings = dir.path().join("model.msgpack");
+    std::fs::write(
+        &not_encodings,
+        rmp_serde::to_vec_named(&("facelabel-model", 2)).unwrap(),
+    )
+    .unwrap();
+    let photo = data.join("obama/obama.jpg");
+    for output in [&not_encodings, &photo] {
+        let before = std::fs::read(output).unwrap();
+        let err = run_err(&mut encoder(&data, output));
+        assert!(
+            err.contains("--force") && err.contains("would be replaced"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(output).unwrap(), before);
+    }
+    // ...unless asked for.
+    stdout_of(encoder(&data, &not_encodings).arg("--force"));
+    assert!(EncodingsFile::read(&not_encodings).is_ok());
+    // Writing to a device writes into it, never replaces it.
+    stdout_of(&mut encoder(&data, Path::new("/dev/null")));
+    assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+
+    // Unbounded settings: upsampling beyond 2 is refused, threads are lowered to the cores.
+    let out = encoder(&data, &dir.path().join("e.msgpack"))
+        .args(["--embedder", "dlib", "--upsample", "3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("auto, 0, 1 or 2"),
+        "{out:?}"
+    );
+    let out = encoder(&data, &dir.path().join("e.msgpack"))
+        .args(["-j", "1000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--threads 1000 lowered to"),
+        "{out:?}"
+    );
+}

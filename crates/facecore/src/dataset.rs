@@ -13,11 +13,10 @@ pub enum ScanError {
         .0.display(), .0.display()
     )]
     Missing(PathBuf),
-    #[error("cannot list {}: {source}", path.display())]
+    #[error("cannot list {}: {cause}", path.display())]
     List {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -69,9 +68,9 @@ pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
     if !data_dir.is_dir() {
         return Err(ScanError::Missing(data_dir.to_path_buf()));
     }
-    let list_error = |source| ScanError::List {
+    let list_error = |cause| ScanError::List {
         path: data_dir.to_path_buf(),
-        source,
+        cause,
     };
     let root = data_dir.canonicalize().map_err(list_error)?;
     let mut scan = Scan::default();
@@ -83,8 +82,22 @@ pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
     // Canonical path → index in `scan.photos`, and whether that entry came through a link.
     let mut seen: std::collections::HashMap<PathBuf, (usize, bool)> = Default::default();
     for entry in people {
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            scan.skipped.push(format!(
+                "{} is not a valid UTF-8 name and cannot be a person's name; rename the folder",
+                entry.path().display()
+            ));
+            continue;
+        };
         if is_hidden(&name) || name == VIDEO_FOLDER {
+            continue;
+        }
+        if name.chars().any(char::is_control) {
+            scan.skipped.push(format!(
+                "{:?} has a control character (a line break, a tab) in its name and cannot be a \
+                 person's name; rename the folder",
+                entry.path()
+            ));
             continue;
         }
         let path = entry.path();
@@ -162,6 +175,17 @@ pub fn scan(data_dir: &Path) -> Result<Scan, ScanError> {
                 }
             };
             if is_note(&file) {
+                continue;
+            }
+            if file
+                .strip_prefix(data_dir)
+                .is_ok_and(|p| p.to_str().is_none())
+            {
+                // Names are recorded as text; one that is not UTF-8 would be recorded wrongly.
+                scan.skipped.push(format!(
+                    "{} does not have a valid UTF-8 name; rename it to use it",
+                    file.display()
+                ));
                 continue;
             }
             let relative = file
@@ -298,6 +322,25 @@ mod tests {
             super::scan(&data.join("nope")),
             Err(ScanError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn names_that_cannot_be_recorded_are_skipped_and_said() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path();
+        for folder in ["Mina", "Na\nyeon"] {
+            std::fs::create_dir_all(data.join(folder)).unwrap();
+            std::fs::write(data.join(folder).join("a.jpg"), b"x").unwrap();
+        }
+        let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9.jpg");
+        std::fs::write(data.join("Mina").join(latin1), b"x").unwrap();
+        let scan = scan(data).unwrap();
+        let found: Vec<&str> = scan.photos.iter().map(|p| p.relative.as_str()).collect();
+        assert_eq!(found, ["Mina/a.jpg"]);
+        let skipped = scan.skipped.join("\n");
+        assert!(skipped.contains("control character"), "{skipped}");
+        assert!(skipped.contains("valid UTF-8"), "{skipped}");
     }
 
     #[test]

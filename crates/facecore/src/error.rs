@@ -18,11 +18,10 @@ pub enum ModelError {
         expected: &'static str,
         hint: &'static str,
     },
-    #[error("cannot read model file {}: {source}", path.display())]
+    #[error("cannot read model file {}: {cause}", path.display())]
     Unreadable {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("could not load model file {}: {message}", path.display())]
     Load { path: PathBuf, message: String },

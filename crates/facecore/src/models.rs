@@ -44,9 +44,9 @@ impl ModelDir {
                 hint: FETCH_HINT,
             });
         }
-        let actual = facefile::fs::sha256_file(&path).map_err(|source| ModelError::Unreadable {
+        let actual = facefile::fs::sha256_file(&path).map_err(|cause| ModelError::Unreadable {
             path: path.clone(),
-            source,
+            cause,
         })?;
         if actual != file.sha256() {
             return Err(ModelError::Corrupt {

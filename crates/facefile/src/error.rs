@@ -6,17 +6,16 @@ use std::path::PathBuf;
 /// A pipeline file (encodings, model, labels, manifest, clean report) could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
-    #[error("cannot read {}: {source}", path.display())]
+    // The I/O error is part of the message, not a separate source: printed once.
+    #[error("cannot read {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {cause}", path.display())]
     Write {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{} is not a valid {expected} file ({message}); regenerate it with {producer}", path.display())]
     Decode {

@@ -102,9 +102,9 @@ pub fn is_stream(path: &Path) -> bool {
 /// disk, then renamed over `path`. A crash, Ctrl-C or a full disk leaves the old file or the new
 /// one, never half of one. A device or FIFO is written directly; a symbolic link is followed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FormatError> {
-    let write_error = |source: std::io::Error| FormatError::Write {
+    let write_error = |cause: std::io::Error| FormatError::Write {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let path_buf;
     let path = match std::fs::symlink_metadata(path) {

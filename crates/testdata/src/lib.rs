@@ -193,7 +193,7 @@ pub mod browser {
         let path = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
         assert!(
             Path::new(&path).exists(),
-            "{} not found: install Debian's chromium (scripts/install-deps.sh --browser) or set CHROMIUM",
+            "{} not found: install Debian's chromium (scripts/install-deps.sh --tests) or set CHROMIUM",
             Path::new(&path).display()
         );
         let mut command = Command::new(path);

@@ -66,7 +66,7 @@ pub fn analyse(
     bar: &ProgressBar,
 ) -> Result<Analysis> {
     let (keyframe_tx, keyframe_rx) = bounded::<Keyframe>(4);
-    std::thread::scope(|scope| {
+    let mut analysis = std::thread::scope(|scope| {
         let reader = scope.spawn(|| -> Result<Timeline> {
             let mut cuts = CutDetector::default();
             let mut timeline = Timeline {
@@ -130,8 +130,10 @@ pub fn analyse(
         analysis.cuts = timeline.cuts;
         analysis.splits = tracker.splits;
         analysis.tracks = tracker.finish();
-        Ok(analysis)
-    })
+        Ok::<_, anyhow::Error>(analysis)
+    })?;
+    analysis.times = source.times_of(std::mem::take(&mut analysis.times));
+    Ok(analysis)
 }
 
 fn faces_at(
@@ -199,6 +201,7 @@ impl Analysis {
             }
             analysis.frames += 1;
         }
+        analysis.times = source.times_of(std::mem::take(&mut analysis.times));
         Ok(analysis)
     }
 }

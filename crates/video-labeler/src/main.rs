@@ -204,6 +204,13 @@ fn run(args: Args) -> Result<()> {
         source.height,
         args.codec,
     )?;
+    if let (Some((w, h)), false) = (sink.padded_size(), quiet) {
+        eprintln!(
+            "note: {}×{} is padded to {w}×{h} with black (the video codec needs even sizes); boxes \
+             and labels keep the input's pixels",
+            source.width, source.height
+        );
+    }
     let bar = cli::progress::bar("writing", "frames", Some(analysis.frames), quiet);
     let options = DrawOptions {
         hide_unknown: args.hide_unknown,
@@ -218,13 +225,12 @@ fn run(args: Args) -> Result<()> {
         &options,
         cli::run::interrupt_flag(),
         &bar,
-        |frame| {
-            sink.write(frame)?;
+        |frame, time| {
             if display {
-                opencv::highgui::imshow("video-labeler", frame)?;
+                opencv::highgui::imshow("video-labeler", &frame)?;
                 opencv::highgui::wait_key(1)?;
             }
-            Ok(())
+            sink.write_at(frame, time)
         },
     )?;
     bar.finish_and_clear();

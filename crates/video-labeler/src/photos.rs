@@ -21,6 +21,14 @@ pub fn is_photo_input(path: &Path) -> bool {
     if path.is_dir() {
         return true;
     }
+    // A raw Motion-JPEG stream starts like a JPEG photo.
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ["mjpeg", "mjpg", "mpjpeg"].contains(&extension.as_str()) {
+        return false;
+    }
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };

@@ -211,7 +211,7 @@ fn crop_jpeg(frame: &Mat, bbox: &BoundingBox) -> Result<Vec<u8>> {
     Ok(facecore::encode_jpeg(&rgb, 88)?)
 }
 
-/// Draws and writes every frame; `write` gets each finished frame in order.
+/// Draws and writes every frame; `write` gets each finished frame in order, with its time.
 #[allow(clippy::too_many_arguments)]
 pub fn render(
     source: &mut VideoSource,
@@ -221,7 +221,7 @@ pub fn render(
     options: &DrawOptions,
     stop: &AtomicBool,
     bar: &ProgressBar,
-    mut write: impl FnMut(&Mat) -> Result<()>,
+    mut write: impl FnMut(Mat, f64) -> Result<()>,
 ) -> Result<Rendered> {
     let mut painter = Painter::new(source.height);
     let mut placement = Placement::new(analysis, options.hold_frames);
@@ -286,7 +286,7 @@ fn draw_all(
     best: &mut BestFaces,
     average: f64,
     bar: &ProgressBar,
-    write: &mut impl FnMut(&Mat) -> Result<()>,
+    write: &mut impl FnMut(Mat, f64) -> Result<()>,
 ) -> Result<()> {
     for (index, mut frame) in (0u64..).zip(decoded) {
         best.take(index, &frame.image);
@@ -326,7 +326,7 @@ fn draw_all(
             .filter(|d| *d > 0.0)
             .unwrap_or(average);
         screen.add_frame(duration, &people, unknown);
-        write(&frame.image)?;
+        write(frame.image, time)?;
         frames.push(FrameLabels {
             index,
             time,

@@ -23,6 +23,9 @@ pub struct VideoSource {
     pub frame_count: Option<u64>,
     /// Clockwise rotation (0, 90, 180, 270) applied to the stored frames to show them upright.
     pub rotation: u32,
+    /// Every frame's presentation time, from the container (OpenCV's own are estimates for the
+    /// last frames of a variable-rate video).
+    pub frame_times: Option<Vec<f64>>,
 }
 
 impl VideoSource {
@@ -43,39 +46,100 @@ impl VideoSource {
                 path.display()
             );
         }
+        let stream = probe::stream(path)?;
+        let mut capture = capture;
+        // Debian's OpenCV 4.6 turns 90° and 270° videos the wrong way; frames are read as stored
+        // and turned here the way ffmpeg and players do.
+        capture.set(videoio::CAP_PROP_ORIENTATION_AUTO, 0.0)?;
         let fps = capture.get(videoio::CAP_PROP_FPS)?;
-        let width = capture.get(videoio::CAP_PROP_FRAME_WIDTH)? as u32;
-        let height = capture.get(videoio::CAP_PROP_FRAME_HEIGHT)? as u32;
+        let stored_width = capture.get(videoio::CAP_PROP_FRAME_WIDTH)? as u32;
+        let stored_height = capture.get(videoio::CAP_PROP_FRAME_HEIGHT)? as u32;
         let count = capture.get(videoio::CAP_PROP_FRAME_COUNT)?;
-        if width == 0 || height == 0 {
+        if stored_width == 0 || stored_height == 0 {
             bail!(
                 "{} has no video stream (an audio-only file?)",
                 path.display()
             );
         }
+        if stream.raw {
+            bail!(
+                "{}: the frame rate is unknown (a raw {} stream has no timing); remux it with a frame \
+                 rate, e.g. `ffmpeg -r 30 -i {} -c copy fixed.mkv`",
+                path.display(),
+                stream.format,
+                path.display()
+            );
+        }
+        // Written at the stream's base rate when it is faster than the average (a variable rate):
+        // no frame of the fast parts is dropped.
+        let fps = match stream.frame_rate {
+            Some(base) if base.is_finite() && base > fps && base < 1000.0 => base,
+            _ => fps,
+        };
         let fps = check_frame_rate(path, fps)?;
+        let (width, height) = if stream.rotation % 180 == 90 {
+            (stored_height, stored_width)
+        } else {
+            (stored_width, stored_height)
+        };
         Ok(VideoSource {
             capture,
             width,
             height,
             fps,
             frame_count: (count.is_finite() && count > 0.0).then_some(count as u64),
-            rotation: 0,
+            rotation: stream.rotation,
+            frame_times: probe::frame_times(path),
         })
     }
 
-    /// The next frame (BGR), or `None` at the end.
+    /// The next frame (BGR, upright), or `None` at the end.
     pub fn read(&mut self) -> Result<Option<Frame>> {
         let mut image = Mat::default();
-        if self.capture.read(&mut image)? && !image.empty() {
-            Ok(Some(Frame { image }))
-        } else {
-            Ok(None)
+        if !self.capture.read(&mut image)? || image.empty() {
+            return Ok(None);
         }
+        let turn = match self.rotation {
+            90 => Some(opencv::core::ROTATE_90_CLOCKWISE),
+            180 => Some(opencv::core::ROTATE_180),
+            270 => Some(opencv::core::ROTATE_90_COUNTERCLOCKWISE),
+            _ => None,
+        };
+        if let Some(code) = turn {
+            let mut upright = Mat::default();
+            opencv::core::rotate(&image, &mut upright, code)?;
+            image = upright;
+        }
+        Ok(Some(Frame { image }))
     }
 
-    /// The presentation time (seconds) of the frame just read, from the video's own timestamps;
-    /// frame `index` at the average rate when the container gives none.
+    /// The presentation times of the decoded frames: the container's when it has one per frame;
+    /// otherwise OpenCV's (`decoded`), except where OpenCV goes backwards (it estimates the times
+    /// of the frames it drains at the end), which take the container's next time.
+    pub fn times_of(&self, decoded: Vec<f64>) -> Vec<f64> {
+        let Some(container) = &self.frame_times else {
+            return decoded;
+        };
+        if container.len() == decoded.len() {
+            return container.clone();
+        }
+        let mut fixed: Vec<f64> = Vec::with_capacity(decoded.len());
+        for time in decoded {
+            let time = match fixed.last() {
+                Some(&previous) if time <= previous => container
+                    .iter()
+                    .copied()
+                    .find(|&t| t > previous)
+                    .unwrap_or(previous + 1.0 / self.fps),
+                _ => time,
+            };
+            fixed.push(time);
+        }
+        fixed
+    }
+
+    /// The presentation time (seconds) of the frame just read, as OpenCV gives it; frame `index`
+    /// at the average rate when it gives none.
     pub fn time_of_last_frame(&self, index: u64) -> f64 {
         let msec = self.capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(-1.0);
         if msec.is_finite() && (msec > 0.0 || index == 0) {
@@ -83,6 +147,116 @@ impl VideoSource {
         } else {
             index as f64 / self.fps
         }
+    }
+}
+
+/// What ffprobe says of a video stream that OpenCV does not (or says wrongly).
+mod probe {
+    use std::path::Path;
+    use std::process::Command;
+
+    use anyhow::{bail, Result};
+
+    pub struct Stream {
+        /// The base frame rate: variable-rate frames are placed on its grid.
+        pub frame_rate: Option<f64>,
+        /// Clockwise degrees (0, 90, 180, 270) to show the stored frames upright, as ffmpeg does.
+        pub rotation: u32,
+        /// A raw elementary stream (MJPEG, H.264, …) with no timing of its own.
+        pub raw: bool,
+        pub format: String,
+    }
+
+    /// Containers that carry no frame timing: FFmpeg substitutes 25 fps for them.
+    const RAW_FORMATS: &[&str] = &[
+        "mjpeg",
+        "mpjpeg",
+        "h264",
+        "hevc",
+        "rawvideo",
+        "m4v",
+        "mjpeg_2000",
+        "cavsvideo",
+        "vc1",
+    ];
+
+    /// Every video packet's presentation time, in order: one per frame (read without decoding).
+    pub fn frame_times(path: &Path) -> Option<Vec<f64>> {
+        let mut arg = std::ffi::OsString::from("file:");
+        arg.push(path.as_os_str());
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "packet=pts_time",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(arg)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        let mut times: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim().trim_end_matches(',').parse::<f64>())
+            .collect::<Result<_, _>>()
+            .ok()?;
+        times.sort_by(f64::total_cmp);
+        Some(times)
+    }
+
+    pub fn stream(path: &Path) -> Result<Stream> {
+        let mut arg = std::ffi::OsString::from("file:");
+        arg.push(path.as_os_str());
+        let out = match Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=r_frame_rate:stream_side_data=rotation:format=format_name",
+                "-of",
+                "default=noprint_wrappers=1",
+            ])
+            .arg(arg)
+            .output()
+        {
+            Ok(out) => out,
+            Err(_) => bail!(
+                "ffprobe is not installed; install it with `apt-get install ffmpeg` (or `make deps`)"
+            ),
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+                .map(str::trim)
+        };
+        // ffmpeg's autorotate turns by minus the display matrix's rotation.
+        let rotation = value("rotation")
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|degrees| (((-degrees / 90.0).round() as i64).rem_euclid(4) * 90) as u32)
+            .unwrap_or(0);
+        let format = value("format_name").unwrap_or_default().to_string();
+        // "30000/1001": the stream's base rate, the highest its frames come at.
+        let frame_rate = value("r_frame_rate").and_then(|v| {
+            let (n, d) = v.split_once('/')?;
+            let (n, d) = (n.parse::<f64>().ok()?, d.parse::<f64>().ok()?);
+            (d > 0.0).then_some(n / d)
+        });
+        Ok(Stream {
+            frame_rate,
+            rotation,
+            // `jpeg_pipe`, `png_pipe`, …: a stream of still pictures, no timing either.
+            raw: RAW_FORMATS.contains(&format.as_str()) || format.ends_with("_pipe"),
+            format,
+        })
     }
 }
 
@@ -113,6 +287,15 @@ pub struct VideoSink {
     writer: VideoWriter,
     temp: PathBuf,
     target: PathBuf,
+    fps: f64,
+    /// Pixels added at the right and bottom: H.264 needs even sizes.
+    pad: (i32, i32),
+    /// The written frames' size.
+    size: (u32, u32),
+    /// The first frame's time; frames are placed by their own times from it.
+    start: Option<f64>,
+    /// The last frame written, repeated to fill gaps in variable-rate input.
+    last: Option<Mat>,
     frames_written: u64,
     closed: bool,
     committed: bool,
@@ -157,7 +340,10 @@ impl VideoSink {
                 )
             })?;
         let temp_name = temp.to_str().context("output path is not UTF-8")?;
-        let size = Size::new(width as i32, height as i32);
+        // 4:2:0 video needs even sizes; an odd row or column is padded (black), never cut, so
+        // every pixel of the input and every labelled box stays where it was.
+        let pad = ((width % 2) as i32, (height % 2) as i32);
+        let size = Size::new(width as i32 + pad.0, height as i32 + pad.1);
         let fourccs: &[[char; 4]] = match codec {
             Codec::H264 => &[['a', 'v', 'c', '1'], ['m', 'p', '4', 'v']],
             Codec::Mp4v => &[['m', 'p', '4', 'v']],
@@ -177,6 +363,11 @@ impl VideoSink {
                     writer,
                     temp,
                     target: target.to_path_buf(),
+                    fps,
+                    pad,
+                    size: (size.width as u32, size.height as u32),
+                    start: None,
+                    last: None,
                     frames_written: 0,
                     closed: false,
                     committed: false,
@@ -194,9 +385,46 @@ impl VideoSink {
         )
     }
 
-    pub fn write(&mut self, frame: &Mat) -> Result<()> {
-        self.writer.write(frame).context("encoding a frame")?;
+    /// The size of the written frames when it differs from the input's (padded to even).
+    pub fn padded_size(&self) -> Option<(u32, u32)> {
+        (self.pad != (0, 0)).then_some(self.size)
+    }
+
+    /// Writes a frame shown at `time` seconds. The file has a constant frame rate, so when frames
+    /// come at a variable rate the previous one is repeated to fill a gap and a frame is dropped
+    /// when its slot is taken, as ffmpeg does: each frame stays at its own time and the labelled
+    /// video stays in sync with the sound.
+    pub fn write_at(&mut self, frame: Mat, time: f64) -> Result<()> {
+        let start = *self.start.get_or_insert(time);
+        let slot = ((time - start) * self.fps).round().max(0.0) as u64;
+        if slot < self.frames_written {
+            return Ok(());
+        }
+        let frame = if self.pad != (0, 0) {
+            let mut padded = Mat::default();
+            opencv::core::copy_make_border(
+                &frame,
+                &mut padded,
+                0,
+                self.pad.1,
+                0,
+                self.pad.0,
+                opencv::core::BORDER_CONSTANT,
+                opencv::core::Scalar::all(0.0),
+            )?;
+            padded
+        } else {
+            frame
+        };
+        if let Some(last) = self.last.take() {
+            while self.frames_written < slot {
+                self.writer.write(&last).context("encoding a frame")?;
+                self.frames_written += 1;
+            }
+        }
+        self.writer.write(&frame).context("encoding a frame")?;
         self.frames_written += 1;
+        self.last = Some(frame);
         Ok(())
     }
 

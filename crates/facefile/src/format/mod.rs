@@ -68,9 +68,9 @@ impl<T: Format> Stamped<T> {
     }
 
     pub fn read(path: &Path) -> Result<Stamped<T>, FormatError> {
-        let bytes = std::fs::read(path).map_err(|source| FormatError::Read {
+        let bytes = std::fs::read(path).map_err(|cause| FormatError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         Self::from_bytes(path, &bytes)
     }

@@ -1,0 +1,428 @@
+//! The labeler's promises under hostile input (issue 10's battery): rotated phone videos, variable
+//! frame rates, odd sizes, outputs that are inputs, devices, a full disk, names FFmpeg would read as
+//! URLs, raw streams without timing, and stale partial files of killed runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use facefile::format::labels::LabelsFile;
+use testdata::command::{run_err, run_ok};
+use testdata::media::ffmpeg;
+
+fn fixture(name: &str) -> PathBuf {
+    testdata::face_recognition_test_images().join(name)
+}
+
+fn labeler() -> Command {
+    let mut cmd = Command::cargo_bin("video-labeler").unwrap();
+    cmd.env("FACE_MODELS_DIR", testdata::models_dir());
+    cmd
+}
+
+/// A few-shot model of Obama (two photos) and Biden (one).
+fn train(dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    for (person, photo) in [
+        ("obama", "obama.jpg"),
+        ("obama", "obama2.jpg"),
+        ("biden", "biden.jpg"),
+    ] {
+        std::fs::create_dir_all(data.join(person)).unwrap();
+        std::fs::copy(fixture(photo), data.join(person).join(photo)).unwrap();
+    }
+    testdata::pipeline::encode_and_train(&data, dir)
+}
+
+/// 2 s of an unseen photo of Obama, `width`×`height`, 10 fps, H.264.
+fn obama_video(dir: &Path, name: &str, width: u32, height: u32) -> PathBuf {
+    let out = dir.join(name);
+    let fit = format!(
+        "scale={width}:{height}:force_original_aspect_ratio=decrease,pad={width}:{height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10"
+    );
+    ffmpeg(
+        dir,
+        &[
+            "-loop",
+            "1",
+            "-t",
+            "2",
+            "-i",
+            fixture("obama3.jpg").to_str().unwrap(),
+            "-vf",
+            &fit,
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv444p",
+            &format!("file:{name}"),
+        ],
+    );
+    out
+}
+
+fn label(video: &Path, output: &Path, model: &Path, labels: &Path) -> String {
+    run_ok(
+        labeler()
+            .arg("-i")
+            .arg(video)
+            .arg("-o")
+            .arg(output)
+            .arg("-m")
+            .arg(model)
+            .arg("--labels")
+            .arg(labels),
+    )
+}
+
+/// Frame `n` of a video as ffmpeg shows it (rotation applied), as a 32×18 grey thumbnail.
+fn thumbnail(video: &Path, n: u32) -> Vec<u8> {
+    let out = Process::new("ffmpeg")
+        .args(["-loglevel", "error", "-i"])
+        .arg(video)
+        .args([
+            "-vf",
+            &format!("select=eq(n\\,{n}),scale=32:18,format=gray"),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    out.stdout
+}
+
+fn difference(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.abs_diff(*y) as f64)
+        .sum::<f64>()
+        / a.len() as f64
+}
+
+fn size(video: &Path) -> (u32, u32) {
+    let out = Process::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=width,height",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(video)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.trim().split(',').map(|v| v.parse().unwrap());
+    (parts.next().unwrap(), parts.next().unwrap())
+}
+
+#[test]
+fn phone_videos_are_labelled_upright_as_ffmpeg_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    obama_video(dir.path(), "upright.mp4", 640, 360);
+    // Stored sideways (as a phone stores a portrait video), with each rotation tag.
+    ffmpeg(
+        dir.path(),
+        &[
+            "-i",
+            "file:upright.mp4",
+            "-vf",
+            "transpose=2",
+            "-c:v",
+            "libx264",
+            "file:sideways.mp4",
+        ],
+    );
+    for rotate in ["90", "180", "270"] {
+        let tagged = dir.path().join(format!("r{rotate}.mp4"));
+        ffmpeg(
+            dir.path(),
+            &[
+                "-i",
+                "file:sideways.mp4",
+                "-c",
+                "copy",
+                "-metadata:s:v:0",
+                &format!("rotate={rotate}"),
+                &format!("file:r{rotate}.mp4"),
+            ],
+        );
+        let output = dir.path().join(format!("labelled-{rotate}.mp4"));
+        let labels = dir.path().join(format!("labels-{rotate}.msgpack"));
+        label(&tagged, &output, &model, &labels);
+        // The same picture and size as ffmpeg shows, not turned the other way.
+        assert_eq!(size(&output), {
+            let (w, h) = size(&tagged);
+            if rotate == "180" {
+                (w, h)
+            } else {
+                (h, w)
+            }
+        });
+        let shown = thumbnail(&tagged, 10);
+        let written = thumbnail(&output, 10);
+        assert!(
+            difference(&shown, &written) < 20.0,
+            "rotate={rotate}: not as ffmpeg shows it"
+        );
+        let labels = LabelsFile::read(&labels).unwrap().body;
+        let rotation: u32 = match rotate {
+            "90" => 270,
+            "270" => 90,
+            _ => 180,
+        };
+        assert_eq!(labels.video.rotation, rotation);
+        if rotate == "270" {
+            // Upright: Obama is found and named in his frames.
+            let named = labels
+                .frames
+                .iter()
+                .filter(|f| f.faces.iter().any(|x| x.name.as_deref() == Some("obama")))
+                .count();
+            assert!(
+                named >= 15,
+                "rotate=270: Obama named in {named} of 20 frames"
+            );
+        }
+    }
+}
+
+#[test]
+fn variable_frame_rates_stay_in_sync_and_odd_sizes_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    // 1 s at 10 fps, then 2 s at 2 fps, timestamps kept (variable frame rate).
+    ffmpeg(
+        dir.path(),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=10:duration=1",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=2:duration=2",
+            "-filter_complex",
+            "[0][1]concat=n=2:v=1[v]",
+            "-map",
+            "[v]",
+            "-fps_mode",
+            "vfr",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "file:vfr.mp4",
+        ],
+    );
+    let output = dir.path().join("vfr-labelled.mp4");
+    let labels_path = dir.path().join("vfr.msgpack");
+    label(&dir.path().join("vfr.mp4"), &output, &model, &labels_path);
+    let labels = LabelsFile::read(&labels_path).unwrap().body;
+    let times: Vec<f64> = labels.frames.iter().map(|f| f.time).collect();
+    assert!(times.windows(2).all(|w| w[1] > w[0]), "{times:?}");
+    let last = *times.last().unwrap();
+    assert!(
+        last > 1.9,
+        "the last frame is at its own time, not the average rate's: {times:?}"
+    );
+    // The output shows each frame at its time: it lasts as long as the input.
+    let duration = testdata::media::stream_duration(&output, "v:0");
+    assert!(
+        (duration - (last + 0.1)).abs() <= 0.15,
+        "output {duration} s, last frame at {last} s"
+    );
+
+    // 641×361: H.264 needs even sizes, so a black column and row are added; nothing is cut.
+    let odd = obama_video(dir.path(), "odd.mp4", 641, 361);
+    let output = dir.path().join("odd-labelled.mp4");
+    let labels_path = dir.path().join("odd.msgpack");
+    let out = labeler()
+        .arg("-i")
+        .arg(&odd)
+        .arg("-o")
+        .arg(&output)
+        .arg("-m")
+        .arg(&model)
+        .arg("--labels")
+        .arg(&labels_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("padded to 642×362"),
+        "{out:?}"
+    );
+    assert_eq!(size(&output), (642, 362));
+    let labels = LabelsFile::read(&labels_path).unwrap().body;
+    assert_eq!((labels.video.width, labels.video.height), (641, 361));
+}
+
+#[test]
+fn outputs_that_are_inputs_devices_and_url_like_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let video = obama_video(dir.path(), "clip.mp4", 320, 240);
+    let before = std::fs::read(&video).unwrap();
+    let labelled = dir.path().join("labelled.mp4");
+    let run = |args: &[&Path]| {
+        let mut cmd = labeler();
+        cmd.arg("-i").arg(&video).arg("-m").arg(&model);
+        for pair in args.chunks(2) {
+            cmd.arg(pair[0]).arg(pair[1]);
+        }
+        run_err(&mut cmd)
+    };
+    let (o, lj, l) = (
+        Path::new("-o"),
+        Path::new("--labels-json"),
+        Path::new("--labels"),
+    );
+    for (args, expected) in [
+        (vec![o, video.as_path()], "destroy the input"),
+        (
+            vec![o, labelled.as_path(), lj, video.as_path()],
+            "destroy the input",
+        ),
+        (
+            vec![o, labelled.as_path(), l, model.as_path()],
+            "destroy the input",
+        ),
+        (
+            vec![o, labelled.as_path(), l, labelled.as_path()],
+            "same file",
+        ),
+    ] {
+        let err = run(&args);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    assert_eq!(
+        std::fs::read(&video).unwrap(),
+        before,
+        "the input is intact"
+    );
+    assert!(model.is_file());
+    // A device is not a video file.
+    let err = run(&[o, Path::new("/dev/null")]);
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+
+    // Names are files, never FFmpeg URLs or protocols.
+    let odd_name = dir.path().join("concat:clip.mp4|clip.mp4");
+    std::fs::copy(&video, &odd_name).unwrap();
+    run_ok(
+        labeler()
+            .arg("-q")
+            .arg("-i")
+            .arg(&odd_name)
+            .arg("-o")
+            .arg(&labelled)
+            .arg("-m")
+            .arg(&model),
+    );
+    let err = run_err(
+        labeler()
+            .arg("-i")
+            .arg("http://127.0.0.1:9/x.mp4")
+            .arg("-o")
+            .arg(&labelled)
+            .arg("-m")
+            .arg(&model),
+    );
+    assert!(err.contains("does not exist"), "{err}");
+
+    // A raw MJPEG stream has no timing: said, not guessed as 25 fps.
+    ffmpeg(
+        dir.path(),
+        &[
+            "-i",
+            "file:clip.mp4",
+            "-c:v",
+            "mjpeg",
+            "-f",
+            "mjpeg",
+            "file:raw.mjpeg",
+        ],
+    );
+    let err = run_err(
+        labeler()
+            .arg("-i")
+            .arg(dir.path().join("raw.mjpeg"))
+            .arg("-o")
+            .arg(&labelled)
+            .arg("-m")
+            .arg(&model),
+    );
+    assert!(
+        err.contains("frame rate is unknown") && err.contains("ffmpeg -r"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_full_disk_leaves_the_old_output_and_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let video = obama_video(dir.path(), "clip.mp4", 640, 480);
+    let output = dir.path().join("labelled.mp4");
+    std::fs::write(&output, b"the old result").unwrap();
+    let labels = dir.path().join("labels.msgpack");
+    // A file-size limit of 8 kB stands in for a full disk: writes beyond it fail (EFBIG).
+    let status = Process::new("bash")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 8; exec \"$@\"")
+        .arg("labeler")
+        .arg(assert_cmd::cargo::cargo_bin("video-labeler"))
+        .env("FACE_MODELS_DIR", testdata::models_dir())
+        .arg("-q")
+        .arg("-i")
+        .arg(&video)
+        .arg("-o")
+        .arg(&output)
+        .arg("-m")
+        .arg(&model)
+        .arg("--labels")
+        .arg(&labels)
+        .output()
+        .unwrap();
+    assert!(
+        !status.status.success(),
+        "a run that could not write its video must fail"
+    );
+    let stderr = String::from_utf8_lossy(&status.stderr);
+    assert!(stderr.contains("labelled.mp4"), "{stderr}");
+    assert_eq!(std::fs::read(&output).unwrap(), b"the old result");
+    assert!(
+        !labels.exists(),
+        "nothing is written when the video is not complete"
+    );
+    let partial = std::fs::read_dir(dir.path())
+        .unwrap()
+        .any(|e| e.unwrap().file_name().to_string_lossy().contains("partial"));
+    assert!(!partial, "the partial file is removed");
+
+    // A killed run's partial file is removed by the next run.
+    let stale = dir.path().join(".labelled.mp4.partial-4194305.mp4");
+    std::fs::write(&stale, b"left by a killed run").unwrap();
+    run_ok(
+        labeler()
+            .arg("-q")
+            .arg("-i")
+            .arg(&video)
+            .arg("-o")
+            .arg(&output)
+            .arg("-m")
+            .arg(&model),
+    );
+    assert!(!stale.exists());
+}
