@@ -19,6 +19,9 @@ LABELS     ?= labels.msgpack
 CONFUSION  ?= confusion.png
 # Extra downloader flags, e.g. DOWNLOAD_FLAGS=--offline to use only the photos already in data/.
 DOWNLOAD_FLAGS ?=
+# Your e-mail address or web page, sent to Wikimedia as its User-Agent policy asks (or set
+# FACELABEL_CONTACT in the environment).
+CONTACT    ?=
 SHARED     ?= $(or $(FACELABEL_SHARED),$(abspath ../shared))
 BIN        := target/release
 
@@ -93,7 +96,7 @@ check-video:
 # A folder that already holds photos needs no network: the downloader counts them, tops the folder
 # up to $(PHOTOS) when it can, and otherwise keeps what is there.
 $(DATA)/%/manifest.msgpack: | build models
-	$(BIN)/downloader -k "$(GROUP) $*" --dir-name "$*" -n $(PHOTOS) -d "$(DATA)" $(DOWNLOAD_FLAGS)
+	$(BIN)/downloader -k "$(GROUP) $*" --dir-name "$*" -n $(PHOTOS) -d "$(DATA)" $(if $(CONTACT),--contact "$(CONTACT)") $(DOWNLOAD_FLAGS)
 
 $(DATA)/clean-report.msgpack: $(MANIFESTS) | build models
 	$(BIN)/cleaner -d "$(DATA)"

@@ -119,7 +119,7 @@ fn run(args: Args) -> Result<()> {
     let mut entries = decide(&files, policy);
     let mut failures = Vec::new();
     if !args.dry_run {
-        let quarantine = quarantine::Quarantine::new(data_dir.join(".quarantine"), args.delete);
+        let quarantine = quarantine::Quarantine::new(data_dir, args.delete);
         for (entry, file) in entries.iter_mut().zip(&files) {
             if cli::interrupted() {
                 break;

@@ -14,13 +14,16 @@ use crate::report::FileEntry;
 /// Where problem files go: `<data>/.quarantine/<person>/`, with a log of why; or nowhere with
 /// `--delete`.
 pub struct Quarantine {
-    root: PathBuf,
+    quarantine: facefile::quarantine::Quarantine,
     delete: bool,
 }
 
 impl Quarantine {
-    pub fn new(root: PathBuf, delete: bool) -> Quarantine {
-        Quarantine { root, delete }
+    pub fn new(data_dir: &Path, delete: bool) -> Quarantine {
+        Quarantine {
+            quarantine: facefile::quarantine::Quarantine::of(data_dir),
+            delete,
+        }
     }
 
     /// Carries out one file's decision: quarantine (or delete), convert, or rename.
@@ -78,52 +81,11 @@ impl Quarantine {
                 .with_context(|| format!("cannot delete {}", path.display()))?;
             return Ok(None);
         }
-        let folder = self.root.join(person);
-        std::fs::create_dir_all(&folder)
-            .with_context(|| format!("cannot create {}", folder.display()))?;
-        let name = path
-            .file_name()
-            .context("no file name")?
-            .to_string_lossy()
-            .into_owned();
-        let mut target = folder.join(&name);
-        let mut n = 2;
-        while target.exists() || target.symlink_metadata().is_ok() {
-            target = folder.join(format!("{n}-{name}"));
-            n += 1;
-        }
-        std::fs::rename(path, &target)
-            .with_context(|| format!("cannot move to {}", target.display()))?;
-        self.log(person, &target, reason)?;
+        let target = self
+            .quarantine
+            .move_in(path, person, reason)
+            .with_context(|| format!("cannot move {} to the quarantine", path.display()))?;
         Ok(Some(target))
-    }
-
-    fn log(&self, person: &str, target: &Path, reason: &str) -> Result<()> {
-        let log = self.root.join("log.tsv");
-        let seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let clean = |text: &str| text.replace(['\t', '\n', '\r'], " ");
-        let line = format!(
-            "{seconds}\t{}\t{}\t{}\n",
-            clean(person),
-            clean(
-                &target
-                    .strip_prefix(&self.root)
-                    .unwrap_or(target)
-                    .display()
-                    .to_string()
-            ),
-            clean(reason)
-        );
-        use std::io::Write;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .and_then(|mut f| f.write_all(line.as_bytes()))
-            .with_context(|| format!("cannot write {}", log.display()))
     }
 }
 

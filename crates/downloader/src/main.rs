@@ -1,47 +1,50 @@
-//! `downloader`: photos of each person into `data/<person>/`, named by content, resumably.
+//! `downloader`: the command line over the `downloader` library.
 
-mod fetch;
-mod sources;
-
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context as _, Result};
 use clap::{Parser, ValueEnum};
-use cli::QuietArg;
-use facefile::format::manifest::{FailedUrl, Manifest, ManifestEntry, ManifestFile, MANIFEST_FILE};
-use facefile::Stamped;
+use cli::{DetectionArgs, ModelsArg, QuietArg};
+use facecore::{DecodeOptions, ExamineOptions, FaceAnalyzer, ModelDir};
+use facefile::{EmbedderKind, MultiFacePolicy};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use fetch::{Client, DownloadedImage, FetchError, FetchSettings};
-use sources::{Bing, DuckDuckGo, Hit, ImageSource, UrlList, Wikimedia};
+use downloader::anchor::{FaceReader, LazyFaceReader};
+use downloader::collect::{collect_person, Endpoints, Settings, Shared, SourceKind, Tally};
+use downloader::people::{parse_people, Person};
+use downloader::sources::duckduckgo::DuckDuckGoState;
+use downloader::transport::{tool_user_agent, Client, TransportSettings};
 
 /// Download photos of a person (or of everyone in a list) into DATA/<person>/.
 ///
-/// Images come from Wikimedia Commons (with licences), DuckDuckGo and Bing image results, or a list
-/// of URLs; when a source fails or runs dry the next one is used. Files are named by the hash of
-/// their content, checked to be real images, and recorded in DATA/<person>/manifest.msgpack, so a
-/// second run continues towards -n without downloading anything twice.
+/// The person is first looked up on Wikidata (choosing, among namesakes, the one who is a member
+/// of the group the query names); their portrait and the Wikimedia Commons files that depict them
+/// come first, with licence and author. Bing's image results top the folder up. Every download's
+/// main face is compared with the person's portrait and own photos (the anchor): other members,
+/// group shots and look-alikes go to DATA/.quarantine/ with the reason. Files are named by
+/// content and recorded in DATA/<person>/manifest.msgpack, so a second run goes on towards -n
+/// without downloading anything twice.
 #[derive(Parser, Debug)]
 #[command(
     name = "downloader",
     version,
     about,
     long_about,
-    after_help = "Examples:\n  downloader -k \"Jihyo\" -n 50\n  downloader --people members.txt -n 50      # lines: Jihyo = \"TWICE Jihyo face\"\n  downloader -k Jihyo --urls my-links.txt --sources urls"
+    after_help = "Examples:\n  downloader -k \"TWICE Jihyo\" --dir-name Jihyo -n 50\n  downloader --people members.txt -n 50      # lines: Jihyo = \"TWICE Jihyo\"  (optionally @Q… for the Wikidata item)\n  downloader -k Jihyo --urls my-links.txt --sources urls\n\nSources: Wikidata and Wikimedia Commons are official APIs (free licences, recorded per photo);\nBing and DuckDuckGo are scraped result pages (no licence; their terms do not allow scraping)."
 )]
 struct Args {
-    /// The person to search for (also the folder name unless --dir-name is given).
+    /// What to search for, e.g. "TWICE Jihyo" (also the folder name unless --dir-name is given).
     #[arg(
         short = 'k',
         long = "keyword",
-        value_name = "NAME",
+        value_name = "QUERY",
         required_unless_present = "people"
     )]
     keyword: Option<String>,
 
-    /// A file with one person per line, optionally with a search query: `Jihyo = "TWICE Jihyo"`.
+    /// A file with one person per line: `Jihyo`, `Jihyo = "TWICE Jihyo"`, or
+    /// `Jihyo = "TWICE Jihyo" @Q…` to give the Wikidata item.
     #[arg(long, value_name = "FILE", conflicts_with = "keyword")]
     people: Option<PathBuf>,
 
@@ -58,45 +61,48 @@ struct Args {
         value_name = "DIR",
         default_value = "data"
     )]
-    output: PathBuf,
+    data_dir: PathBuf,
 
-    /// Folder name for -k (default: the keyword).
+    /// Folder name for -k (default: the query).
     #[arg(long, value_name = "NAME", requires = "keyword")]
     dir_name: Option<String>,
 
-    /// Sources to use, in order.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [SourceArg::Wikimedia, SourceArg::Duckduckgo, SourceArg::Bing])]
+    /// Sources to use, in order. duckduckgo is off by default: its bot protection blocks tools.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [SourceArg::Commons, SourceArg::Bing])]
     sources: Vec<SourceArg>,
 
-    /// A file of image URLs (one per line); adds the `urls` source first.
+    /// A file of image URLs (one per line); used before the other sources.
     #[arg(long, value_name = "FILE")]
     urls: Option<PathBuf>,
 
-    /// Base URL of the Wikimedia Commons API.
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "https://commons.wikimedia.org"
-    )]
-    wikimedia_url: String,
+    /// Keep every download without comparing its face with the person's (faster, no models
+    /// needed, but other members and group shots stay in the folder).
+    #[arg(long)]
+    no_anchor: bool,
 
-    /// Base URL of DuckDuckGo.
-    #[arg(long, value_name = "URL", default_value = "https://duckduckgo.com")]
-    duckduckgo_url: String,
+    /// An e-mail address or web page for Wikimedia's User-Agent policy, which asks every tool
+    /// for a way to reach its user.
+    #[arg(long, value_name = "CONTACT", env = "FACELABEL_CONTACT")]
+    contact: Option<String>,
 
-    /// Base URL of Bing.
-    #[arg(long, value_name = "URL", default_value = "https://www.bing.com")]
-    bing_url: String,
+    /// Try again the URLs an earlier run gave up on for good (404, not an image, quarantined).
+    /// Refusals and rate limits are always tried again.
+    #[arg(long)]
+    retry_failed: bool,
 
-    /// Downloads at the same time.
+    /// Use only the photos already in the folders; never touch the network.
+    #[arg(long)]
+    offline: bool,
+
+    /// Downloads at the same time (at most 2 per host for Wikimedia's file server, 4 elsewhere).
     #[arg(short = 'j', long = "threads", alias = "concurrency", value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=32))]
-    concurrency: u32,
+    threads: u32,
 
     /// Seconds before a request is abandoned.
     #[arg(long, value_name = "S", default_value_t = 20.0)]
     timeout: f64,
 
-    /// Retries after a timeout, a server error or a 429.
+    /// Retries after a timeout, a server error or a 429 (search engines get one).
     #[arg(long, value_name = "N", default_value_t = 3)]
     retries: u32,
 
@@ -104,17 +110,44 @@ struct Args {
     #[arg(long, value_name = "MS", default_value_t = 500)]
     backoff_ms: u64,
 
+    /// Longest Retry-After a server may ask this run to wait, in seconds.
+    #[arg(long, value_name = "S", default_value_t = 30)]
+    max_retry_after: u64,
+
     /// Largest image accepted, in megabytes.
     #[arg(long, value_name = "MB", default_value_t = 15.0)]
     max_size_mb: f64,
 
-    /// Use only the photos already in the folders; never touch the network.
-    #[arg(long)]
-    offline: bool,
-
     /// Result pages asked of each source before moving on.
     #[arg(long, value_name = "N", default_value_t = 10)]
     max_pages: usize,
+
+    /// Wikidata (person lookup).
+    #[arg(long, value_name = "URL", default_value = "https://www.wikidata.org")]
+    wikidata_url: String,
+
+    /// Wikimedia Commons (the person's files).
+    #[arg(
+        long,
+        alias = "wikimedia-url",
+        value_name = "URL",
+        default_value = "https://commons.wikimedia.org"
+    )]
+    commons_url: String,
+
+    /// Bing.
+    #[arg(long, value_name = "URL", default_value = "https://www.bing.com")]
+    bing_url: String,
+
+    /// DuckDuckGo.
+    #[arg(long, value_name = "URL", default_value = "https://duckduckgo.com")]
+    duckduckgo_url: String,
+
+    #[command(flatten)]
+    models: ModelsArg,
+
+    #[command(flatten)]
+    detection: DetectionArgs,
 
     #[command(flatten)]
     quiet: QuietArg,
@@ -122,100 +155,32 @@ struct Args {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum SourceArg {
-    Wikimedia,
-    Duckduckgo,
+    /// Wikimedia Commons, by the person's Wikidata item.
+    #[value(alias = "wikimedia")]
+    Commons,
     Bing,
+    Duckduckgo,
+    /// The --urls file.
     Urls,
-}
-
-/// A person to download, with the folder and the query.
-#[derive(Debug, Clone, PartialEq)]
-struct Person {
-    folder: String,
-    query: String,
-}
-
-/// `Name` or `Name = query` (the query may be quoted); blank lines and `#` comments are skipped.
-fn parse_people(text: &str) -> Result<Vec<Person>> {
-    let mut people = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (name, query) = match line.split_once('=') {
-            Some((name, query)) => (name.trim(), query.trim().trim_matches('"').trim()),
-            None => (line, line),
-        };
-        if name.is_empty() || query.is_empty() {
-            bail!(
-                "line {}: expected `Name` or `Name = \"search query\"`, got {line:?}",
-                number + 1
-            );
-        }
-        if name.contains('/') || name.contains('\\') || name.starts_with('.') {
-            bail!("line {}: {name:?} cannot be a folder name", number + 1);
-        }
-        people.push(Person {
-            folder: name.to_string(),
-            query: query.to_string(),
-        });
-    }
-    if people.is_empty() {
-        bail!("no people in the list");
-    }
-    Ok(people)
 }
 
 fn main() {
     cli::main(run)
 }
 
-/// What happened for one person.
-#[derive(Debug, Default)]
-struct Tally {
-    /// Photos the user put in the folder (not from a download).
-    own: usize,
-    had: usize,
-    downloaded: usize,
-    duplicates: usize,
-    failed: usize,
-    per_source: Vec<(&'static str, usize)>,
-    notes: Vec<String>,
-}
-
-impl Tally {
-    fn count(&mut self, source: &'static str) {
-        match self.per_source.iter_mut().find(|(name, _)| *name == source) {
-            Some((_, n)) => *n += 1,
-            None => self.per_source.push((source, 1)),
-        }
-    }
-}
-
 fn run(args: Args) -> Result<()> {
     let people = match (&args.keyword, &args.people) {
-        (Some(keyword), _) => {
-            let folder = args.dir_name.clone().unwrap_or_else(|| keyword.clone());
-            if folder.contains(['/', '\\'])
-                || folder.starts_with('.')
-                || folder.trim().is_empty()
-                || folder.chars().any(char::is_control)
-            {
-                let (flag, advice) = match &args.dir_name {
-                    Some(_) => ("--dir-name", "give a plain name such as Jihyo"),
-                    None => ("-k", "give a plain folder name with --dir-name"),
+        (Some(keyword), _) => vec![Person::from_keyword(keyword, args.dir_name.as_deref())
+            .map_err(|e| {
+                let flag = if args.dir_name.is_some() {
+                    "--dir-name"
+                } else {
+                    "-k"
                 };
-                bail!(
-                    "{flag} {folder:?} cannot be a person's folder name (no slash, no leading dot, \
-                     no line break); {advice}"
-                );
-            }
-            vec![Person {
-                folder,
-                query: keyword.clone(),
-            }]
-        }
+                anyhow::anyhow!(
+                    "{flag}: {e}; give a plain folder name such as Jihyo with --dir-name"
+                )
+            })?],
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -223,48 +188,89 @@ fn run(args: Args) -> Result<()> {
         }
         (None, None) => unreachable!("clap requires one"),
     };
-    let mut sources: Vec<Box<dyn ImageSource>> = Vec::new();
-    if let Some(path) = &args.urls {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let urls: Vec<String> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(str::to_string)
-            .collect();
-        sources.push(Box::new(UrlList { urls }));
-    }
-    for source in &args.sources {
-        match source {
-            SourceArg::Wikimedia => sources.push(Box::new(Wikimedia {
-                base_url: args.wikimedia_url.clone(),
-            })),
-            SourceArg::Duckduckgo => sources.push(Box::new(DuckDuckGo {
-                base_url: args.duckduckgo_url.clone(),
-            })),
-            SourceArg::Bing => sources.push(Box::new(Bing {
-                base_url: args.bing_url.clone(),
-            })),
-            SourceArg::Urls if args.urls.is_none() => bail!("--sources urls needs --urls FILE"),
-            SourceArg::Urls => {}
+    let urls = match &args.urls {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        None if args.sources.contains(&SourceArg::Urls) => {
+            anyhow::bail!("--sources urls needs --urls FILE")
         }
-    }
-    std::fs::create_dir_all(&args.output)
-        .with_context(|| format!("cannot create {}", args.output.display()))?;
-    let client = Client::new(FetchSettings {
-        timeout: Duration::from_secs_f64(args.timeout.max(0.1)),
+        None => None,
+    };
+    let sources = args
+        .sources
+        .iter()
+        .map(|s| match s {
+            SourceArg::Commons => SourceKind::Commons,
+            SourceArg::Bing => SourceKind::Bing,
+            SourceArg::Duckduckgo => SourceKind::DuckDuckGo,
+            SourceArg::Urls => SourceKind::Urls,
+        })
+        .collect();
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+    let settings = Settings {
+        data_dir: args.data_dir.clone(),
+        number: args.number,
+        threads: args.threads as usize,
         retries: args.retries,
-        backoff: Duration::from_millis(args.backoff_ms),
-        max_retry_after: Duration::from_secs(30),
         max_bytes: (args.max_size_mb * 1e6) as u64,
+        max_pages: args.max_pages,
+        offline: args.offline,
+        retry_failed: args.retry_failed,
+        sources,
+        urls,
+    };
+    let endpoints = Endpoints {
+        wikidata: args.wikidata_url.clone(),
+        commons: args.commons_url.clone(),
+        bing: args.bing_url.clone(),
+        duckduckgo: args.duckduckgo_url.clone(),
+    };
+    let client = Client::new(TransportSettings {
+        timeout: Duration::from_secs_f64(args.timeout.max(0.1)),
+        backoff: Duration::from_millis(args.backoff_ms),
+        max_retry_after: Duration::from_secs(args.max_retry_after),
+        tool_user_agent: tool_user_agent(args.contact.as_deref()),
     });
+    let faces = if args.no_anchor {
+        LazyFaceReader::off()
+    } else {
+        let analysis = args.detection.settings(EmbedderKind::Sface, 1)?;
+        let models_dir = args.models.models_dir.clone();
+        LazyFaceReader::new(move || {
+            let advice =
+                "the anchor face filter needs the face models: run `make models` (or point \
+                          --models-dir at them), or pass --no-anchor to keep downloads unchecked";
+            let models = ModelDir::new(&models_dir);
+            models.verify_for(&analysis).context(advice)?;
+            let analyzer = FaceAnalyzer::load(&models, analysis).context(advice)?;
+            Ok(FaceReader::new(
+                analyzer,
+                ExamineOptions {
+                    decode: DecodeOptions::default(),
+                    policy: MultiFacePolicy::Dominant,
+                    grey_view: false,
+                    chip: false,
+                },
+            ))
+        })
+    };
+    let duckduckgo = DuckDuckGoState::default();
+    let mut context = Shared {
+        client: &client,
+        settings: &settings,
+        endpoints: &endpoints,
+        duckduckgo: &duckduckgo,
+        faces,
+    };
     let bars = MultiProgress::with_draw_target(if args.quiet.quiet {
         ProgressDrawTarget::hidden()
     } else {
         ProgressDrawTarget::stderr()
     });
-    let mut tallies = Vec::new();
+    let mut tallies: Vec<(&Person, Tally)> = Vec::new();
     for person in &people {
         let bar = bars.add(ProgressBar::new(args.number as u64));
         bar.set_style(
@@ -273,255 +279,61 @@ fn run(args: Args) -> Result<()> {
                 .progress_chars("=> "),
         );
         bar.set_prefix(person.folder.clone());
-        let tally = download_person(&args, &client, &sources, person, &bar)?;
-        bar.finish();
+        let tally = collect_person(&mut context, person, &bar)?;
+        bar.finish_and_clear();
         tallies.push((person, tally));
     }
-    if !args.quiet.quiet {
-        println!(
-            "{:<14} {:>6} {:>10} {:>10} {:>7}  sources",
-            "person", "total", "downloaded", "duplicates", "failed"
+    if args.contact.is_none()
+        && !args.offline
+        && settings.sources.contains(&SourceKind::Commons)
+        && !args.quiet.quiet
+    {
+        eprintln!(
+            "note: Wikimedia asks every tool for a contact; pass --contact you@example.org (or set \
+             FACELABEL_CONTACT) to be a good citizen and avoid being rate limited"
         );
-        for (person, tally) in &tallies {
-            let sources: Vec<String> = tally
-                .per_source
-                .iter()
-                .map(|(s, n)| format!("{s}: {n}"))
-                .collect();
-            println!(
-                "{:<14} {:>6} {:>10} {:>10} {:>7}  {}",
-                person.folder,
-                tally.own + tally.had + tally.downloaded,
-                tally.downloaded,
-                tally.duplicates,
-                tally.failed,
-                sources.join(", ")
-            );
-            for note in &tally.notes {
-                println!("  {}: {note}", person.folder);
-            }
-        }
+    }
+    if !args.quiet.quiet {
+        print_summary(&tallies);
+    }
+    let empty: Vec<&str> = tallies
+        .iter()
+        .filter(|(_, tally)| tally.total() == 0)
+        .map(|(person, _)| person.folder.as_str())
+        .collect();
+    if !empty.is_empty() {
+        anyhow::bail!(
+            "no photos could be had for {}: see the notes above; put photos in their folders \
+             yourself, or try other --sources",
+            empty.join(", ")
+        );
     }
     Ok(())
 }
 
-fn download_person(
-    args: &Args,
-    client: &Client,
-    sources: &[Box<dyn ImageSource>],
-    person: &Person,
-    bar: &ProgressBar,
-) -> Result<Tally> {
-    let folder = args.output.join(&person.folder);
-    std::fs::create_dir_all(&folder)
-        .with_context(|| format!("cannot create {}", folder.display()))?;
-    let manifest_path = folder.join(MANIFEST_FILE);
-    let mut file: ManifestFile = if manifest_path.exists() {
-        ManifestFile::read(&manifest_path)?
-    } else {
-        Stamped::new(
-            format!("downloader {}", env!("CARGO_PKG_VERSION")),
-            None,
-            Manifest::new(&person.folder, &person.query),
-        )
-    };
-    // Entries whose file the user deleted no longer count.
-    file.body.entries.retain(|e| folder.join(&e.file).is_file());
-    // Photos the user put there count too: a folder of one's own photos needs no network.
-    let downloaded: HashSet<std::path::PathBuf> = file
-        .body
-        .entries
-        .iter()
-        .map(|e| folder.join(&e.file))
-        .collect();
-    let own = facecore::dataset::photos_in(&folder)
-        .into_iter()
-        .filter(|p| !downloaded.contains(p))
-        .count();
-    let mut tally = Tally {
-        own,
-        had: file.body.entries.len(),
-        ..Default::default()
-    };
-    let present = |file: &ManifestFile| own + file.body.entries.len();
-    if present(&file) >= args.number || args.offline {
-        file.write(&manifest_path)?;
-        if present(&file) == 0 {
-            bail!(
-                "{} has no photos and --offline was given; put {}'s photos there, or leave out --offline",
-                folder.display(),
-                person.folder
-            );
-        }
-        tally.notes.push(if args.offline {
-            format!(
-                "{} photos present, nothing downloaded (--offline)",
-                present(&file)
-            )
-        } else if own > 0 && file.body.entries.is_empty() {
-            format!("{own} photos of your own, nothing downloaded")
-        } else {
-            format!("{} photos present, nothing to download", present(&file))
-        });
-        return Ok(tally);
-    }
-    let mut seen_urls: HashSet<String> = file
-        .body
-        .entries
-        .iter()
-        .map(|e| e.url.clone())
-        .chain(file.body.failed.iter().map(|f| f.url.clone()))
-        .collect();
-    let mut seen_hashes: HashSet<String> =
-        file.body.entries.iter().map(|e| e.sha256.clone()).collect();
-    bar.set_position(tally.had.min(args.number) as u64);
-    let mut unreachable = 0;
-    'sources: for source in sources {
-        let mut from_source = 0;
-        for page in 0..args.max_pages {
-            let needed = args.number.saturating_sub(present(&file));
-            if needed == 0 {
-                break 'sources;
-            }
-            bar.set_message(format!("{} page {}", source.name(), page + 1));
-            let results = match source.search(client, &person.query, page) {
-                Ok(results) => results,
-                Err(error) => {
-                    if matches!(error, FetchError::Unreachable(_)) {
-                        unreachable += 1;
-                    }
-                    tally.notes.push(format!(
-                        "{} failed ({error}); going on with the next source",
-                        source.name()
-                    ));
-                    continue 'sources;
-                }
-            };
-            let mut queue: std::collections::VecDeque<Hit> = results
-                .hits
-                .into_iter()
-                .filter(|h| seen_urls.insert(h.url.clone()))
-                .collect();
-            while !queue.is_empty() {
-                let needed = args.number.saturating_sub(present(&file));
-                if needed == 0 {
-                    break 'sources;
-                }
-                // Never more downloads in flight than photos still needed, so -n is not overshot.
-                let take = needed.min(args.concurrency as usize).min(queue.len());
-                let batch: Vec<Hit> = queue.drain(..take).collect();
-                let results: Vec<(Hit, Result<DownloadedImage, FetchError>)> =
-                    std::thread::scope(|scope| {
-                        let handles: Vec<_> = batch
-                            .iter()
-                            .map(|hit| scope.spawn(move || (hit.clone(), client.image(&hit.url))))
-                            .collect();
-                        handles
-                            .into_iter()
-                            .map(|h| h.join().expect("download thread panicked"))
-                            .collect()
-                    });
-                for (hit, result) in results {
-                    match result {
-                        Ok(DownloadedImage { bytes, extension }) => {
-                            let sha = facefile::fs::sha256_bytes(&bytes);
-                            if !seen_hashes.insert(sha.clone()) {
-                                tally.duplicates += 1;
-                                continue;
-                            }
-                            let name = format!("{}.{extension}", &sha[..16]);
-                            facefile::fs::write_atomic(&folder.join(&name), &bytes)?;
-                            file.body.entries.push(ManifestEntry {
-                                file: name,
-                                url: hit.url,
-                                source: source.name().to_string(),
-                                page: hit.page,
-                                licence: hit.licence,
-                                author: None,
-                                title: hit.title,
-                                sha256: sha,
-                                size: bytes.len() as u64,
-                            });
-                            tally.downloaded += 1;
-                            from_source += 1;
-                            tally.count(source.name());
-                            bar.inc(1);
-                        }
-                        Err(error) => {
-                            tally.failed += 1;
-                            if let FetchError::Permanent(reason) = &error {
-                                file.body.failed.push(FailedUrl {
-                                    url: hit.url,
-                                    source: source.name().into(),
-                                    reason: reason.clone(),
-                                });
-                            }
-                        }
-                    }
-                }
-                // Saved after every batch: an interrupted run resumes from here.
-                file.write(&manifest_path)?;
-            }
-            if !results.more {
-                break;
-            }
-        }
-        if present(&file) < args.number {
-            tally.notes.push(format!(
-                "{} ran dry after {from_source} new photos",
-                source.name()
-            ));
-        }
-    }
-    file.write(&manifest_path)?;
-    if unreachable == sources.len() && tally.downloaded == 0 && present(&file) < args.number {
-        if present(&file) == 0 {
-            bail!(
-                "no network: none of the image sources could be reached, and {} has no photos; \
-                 check your internet connection, or put {}'s photos there yourself",
-                folder.display(),
-                person.folder
-            );
-        }
-        tally.notes.push(format!(
-            "no network: keeping the {} photos present ({own} of your own)",
-            present(&file)
-        ));
-    }
-    Ok(tally)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn people_lists() {
-        let people =
-            parse_people("# TWICE\nNayeon\nJihyo = \"TWICE Jihyo face\"\n\n나연 = 임나연\n")
-                .unwrap();
-        assert_eq!(
-            people[0],
-            Person {
-                folder: "Nayeon".into(),
-                query: "Nayeon".into()
-            }
+fn print_summary(tallies: &[(&Person, Tally)]) {
+    println!(
+        "{:<14} {:>6} {:>6} {:>12} {:>10} {:>7}  sources",
+        "person", "total", "new", "quarantined", "duplicates", "failed"
+    );
+    for (person, tally) in tallies {
+        let sources: Vec<String> = tally
+            .per_source
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect();
+        println!(
+            "{:<14} {:>6} {:>6} {:>12} {:>10} {:>7}  {}",
+            person.folder,
+            tally.total(),
+            tally.downloaded,
+            tally.quarantined,
+            tally.duplicates,
+            tally.failed,
+            sources.join(", ")
         );
-        assert_eq!(
-            people[1],
-            Person {
-                folder: "Jihyo".into(),
-                query: "TWICE Jihyo face".into()
-            }
-        );
-        assert_eq!(
-            people[2],
-            Person {
-                folder: "나연".into(),
-                query: "임나연".into()
-            }
-        );
-        assert!(parse_people("../etc = x").is_err());
-        assert!(parse_people("# nobody\n").is_err());
+        for note in &tally.notes {
+            println!("  {}: {note}", person.folder);
+        }
     }
 }

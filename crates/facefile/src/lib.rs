@@ -17,6 +17,7 @@ pub mod format;
 pub mod fs;
 pub mod geometry;
 pub mod models;
+pub mod quarantine;
 pub mod settings;
 
 pub use embedding::{EmbedderId, EmbedderKind, Embedding, Landmarks5};

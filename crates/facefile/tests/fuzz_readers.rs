@@ -273,6 +273,7 @@ fn manifest_and_clean_report_readers() {
         url: "https://x/y.jpg".into(),
         source: "bing".into(),
         reason: "404".into(),
+        permanent: true,
     });
     fuzz(
         "manifest.msgpack",

@@ -66,6 +66,9 @@ pub fn shared_data() -> PathBuf {
     shared_dir().join("data")
 }
 
+/// Local HTTP servers standing in for web services.
+pub mod fake_http;
+
 /// Media helpers for tests, through the ffmpeg and ffprobe programs (installed by `make deps`).
 pub mod media {
     use std::path::Path;

@@ -18,8 +18,13 @@ pub struct Manifest {
     /// The search query used.
     pub query: String,
     pub entries: Vec<ManifestEntry>,
-    /// URLs that failed for good (not an image, too large, gone), so they are not tried again.
+    /// URLs that failed, with whether for good (not an image, too large, gone: never tried
+    /// again) or for now (refused, rate limited: tried again on the next run).
     pub failed: Vec<FailedUrl>,
+    /// The Wikidata item the person was resolved to, when there is one (absent from manifests of
+    /// earlier versions, read as none).
+    #[serde(default)]
+    pub item: Option<String>,
 }
 
 impl Format for Manifest {
@@ -44,6 +49,7 @@ impl Manifest {
             query: query.into(),
             entries: Vec::new(),
             failed: Vec::new(),
+            item: None,
         }
     }
 }
@@ -71,4 +77,8 @@ pub struct FailedUrl {
     pub url: String,
     pub source: String,
     pub reason: String,
+    /// Failed for good (skipped on later runs); otherwise tried again. Manifests from before this
+    /// field lack it: their failures are tried once more.
+    #[serde(default)]
+    pub permanent: bool,
 }
