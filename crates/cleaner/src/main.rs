@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use clap::{Parser, ValueEnum};
-use cli::{DataDirArg, DetectionArgs, ModelsArg, QuietArg, ThreadsArg};
+use clap::Parser;
+use cli::{DataDirArg, DetectionArgs, ModelsArg, MultiFaceArg, QuietArg, ThreadsArg};
 use facecore::{DecodeOptions, ExamineOptions, FaceAnalyzer, ModelDir};
 use facefile::format::clean_report::Action;
 use facefile::{EmbedderKind, MultiFacePolicy};
@@ -56,9 +56,7 @@ struct Args {
     #[command(flatten)]
     detection: DetectionArgs,
 
-    /// With several faces in a photo, as the encoder's --multi-face: dominant keeps the main face if
-    /// it clearly outweighs the others; largest always keeps the largest; reject rejects them all.
-    #[arg(long, value_enum, default_value_t = MultiFaceArg::Dominant)]
+    #[command(flatten)]
     multi_face: MultiFaceArg,
 
     #[command(flatten)]
@@ -69,13 +67,6 @@ struct Args {
 
     #[command(flatten)]
     quiet: QuietArg,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum MultiFaceArg {
-    Dominant,
-    Largest,
-    Reject,
 }
 
 fn main() {
@@ -102,11 +93,7 @@ fn run(args: Args) -> Result<()> {
     if let Some(settings) = &face_checks {
         models.verify_for(settings)?;
     }
-    let policy = match args.multi_face {
-        MultiFaceArg::Dominant => MultiFacePolicy::Dominant,
-        MultiFaceArg::Largest => MultiFacePolicy::Largest,
-        MultiFaceArg::Reject => MultiFacePolicy::Reject,
-    };
+    let policy = args.multi_face.policy();
     let options = ExamineOptions {
         decode: DecodeOptions::default(),
         policy,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use facefile::settings::{DetectionSettings, Upsample, MAX_UPSAMPLE};
-use facefile::{AnalysisSettings, DetectorKind, EmbedderKind};
+use facefile::{AnalysisSettings, DetectorKind, EmbedderKind, MultiFacePolicy};
 
 /// `-q/--quiet`.
 #[derive(Args, Debug, Clone, Copy, Default)]
@@ -70,6 +70,34 @@ pub struct DataDirArg {
         default_value = "data"
     )]
     pub data_dir: PathBuf,
+}
+
+/// `--multi-face`: which face stands for a photo with several (the encoder and the cleaner must
+/// agree on it).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct MultiFaceArg {
+    /// With several faces in a photo: dominant keeps the main face if it clearly outweighs the
+    /// others (twice the area, weighed by the detector's confidence), else rejects; largest always
+    /// keeps the largest; reject always rejects.
+    #[arg(long = "multi-face", value_enum, value_name = "POLICY", default_value_t = MultiFaceValue::Dominant)]
+    pub value: MultiFaceValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MultiFaceValue {
+    Dominant,
+    Largest,
+    Reject,
+}
+
+impl MultiFaceArg {
+    pub fn policy(&self) -> MultiFacePolicy {
+        match self.value {
+            MultiFaceValue::Dominant => MultiFacePolicy::Dominant,
+            MultiFaceValue::Largest => MultiFacePolicy::Largest,
+            MultiFaceValue::Reject => MultiFacePolicy::Reject,
+        }
+    }
 }
 
 /// `--embedder`, `--detector`, `--upsample`: how faces are found and turned into vectors.

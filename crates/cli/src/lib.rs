@@ -12,5 +12,5 @@ pub mod chart;
 pub mod progress;
 pub mod run;
 
-pub use args::{DataDirArg, DetectionArgs, ModelsArg, QuietArg, ThreadsArg};
+pub use args::{DataDirArg, DetectionArgs, ModelsArg, MultiFaceArg, QuietArg, ThreadsArg};
 pub use run::{interrupted, main};

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, ValueEnum};
-use cli::{DataDirArg, DetectionArgs, ModelsArg, QuietArg, ThreadsArg};
+use clap::Parser;
+use cli::{DataDirArg, DetectionArgs, ModelsArg, MultiFaceArg, QuietArg, ThreadsArg};
 use facecore::dataset::{self, Photo, Scan};
 use facecore::{DecodeOptions, ExamineOptions, FaceAnalyzer, ModelDir};
 use facefile::format::encodings::{EncodeSettings, Encodings, EncodingsFile, ImageRecord, Outcome};
-use facefile::{EmbedderKind, MultiFacePolicy, Stamped};
+use facefile::{EmbedderKind, Stamped};
 
 /// Find the face in each photo under DATA_DIR/<person>/ and save its embedding.
 ///
@@ -50,10 +50,7 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     jitter: u32,
 
-    /// With several faces in a photo: dominant keeps the main face if it clearly outweighs the
-    /// others (twice the area, weighed by the detector's confidence), else rejects; largest always
-    /// keeps the largest; reject always rejects.
-    #[arg(long, value_enum, default_value_t = MultiFaceArg::Dominant)]
+    #[command(flatten)]
     multi_face: MultiFaceArg,
 
     /// Do not also embed each face in grey (grey views teach the classifier faces under colour
@@ -89,13 +86,6 @@ struct Args {
 
     #[command(flatten)]
     quiet: QuietArg,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum MultiFaceArg {
-    Dominant,
-    Largest,
-    Reject,
 }
 
 fn main() {
@@ -172,11 +162,7 @@ fn settings(args: &Args) -> Result<EncodeSettings> {
         analysis: args
             .detection
             .settings(EmbedderKind::default(), args.jitter)?,
-        multi_face: match args.multi_face {
-            MultiFaceArg::Dominant => MultiFacePolicy::Dominant,
-            MultiFaceArg::Largest => MultiFacePolicy::Largest,
-            MultiFaceArg::Reject => MultiFacePolicy::Reject,
-        },
+        multi_face: args.multi_face.policy(),
         max_megapixels: args.max_megapixels,
         apply_exif_orientation: !args.no_exif_orientation,
         grey_views: !args.no_grey_views,

@@ -298,4 +298,23 @@ pub mod pipeline {
         assert!(status.success(), "svm-trainer failed");
         model
     }
+
+    /// A few-shot model of Obama (two photos) and Biden (one) from face_recognition's test
+    /// images, trained in `work` by the real encoder and trainer; returns the model's path.
+    pub fn obama_biden_model(work: &Path) -> PathBuf {
+        let data = work.join("data");
+        for (person, photo) in [
+            ("obama", "obama.jpg"),
+            ("obama", "obama2.jpg"),
+            ("biden", "biden.jpg"),
+        ] {
+            std::fs::create_dir_all(data.join(person)).unwrap();
+            std::fs::copy(
+                super::face_recognition_test_images().join(photo),
+                data.join(person).join(photo),
+            )
+            .unwrap();
+        }
+        encode_and_train(&data, work)
+    }
 }

@@ -30,7 +30,7 @@ pub struct AnalyseSettings {
 }
 
 /// What the first pass learned.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Analysis {
     pub frames: u64,
     /// Presentation time of each frame, in seconds.
@@ -102,17 +102,7 @@ pub fn analyse(
         });
 
         let mut tracker = Tracker::new(settings.unit, settings.split_distance);
-        let mut analysis = Analysis {
-            frames: 0,
-            times: Vec::new(),
-            cuts: Vec::new(),
-            tracks: Vec::new(),
-            keyframes: 0,
-            faces_detected: 0,
-            faces_embedded: 0,
-            splits: 0,
-            embed_errors: (0, None),
-        };
+        let mut analysis = Analysis::default();
         let mut face_result: Result<()> = Ok(());
         for key in keyframe_rx.iter() {
             if let Err(error) = faces_at(analyzer, &mut tracker, &mut analysis, settings, key) {
@@ -181,17 +171,7 @@ impl Analysis {
     /// detection and encoding alone).
     pub fn passthrough(source: &mut VideoSource) -> Result<Analysis> {
         let mut cuts = CutDetector::default();
-        let mut analysis = Analysis {
-            frames: 0,
-            times: Vec::new(),
-            cuts: Vec::new(),
-            tracks: Vec::new(),
-            keyframes: 0,
-            faces_detected: 0,
-            faces_embedded: 0,
-            splits: 0,
-            embed_errors: (0, None),
-        };
+        let mut analysis = Analysis::default();
         while let Some(frame) = source.read()? {
             analysis
                 .times

@@ -252,12 +252,14 @@ fn run(args: Args) -> Result<()> {
     sink.close()?;
     outputs::write_all(
         &args,
-        &source,
-        &model_file,
-        &thresholds,
-        &analysis,
-        &decisions,
-        &rendered,
+        &outputs::Results {
+            source: &source,
+            model: &model_file,
+            thresholds: &thresholds,
+            analysis: &analysis,
+            decisions: &decisions,
+            rendered: &rendered,
+        },
     )?;
     sink.commit()?;
 

@@ -58,21 +58,28 @@ pub fn check_paths(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// Everything a run found, for the files beside the video.
+pub struct Results<'a> {
+    pub source: &'a VideoSource,
+    pub model: &'a ClassifierFile,
+    pub thresholds: &'a Thresholds,
+    pub analysis: &'a Analysis,
+    pub decisions: &'a [TrackDecision],
+    pub rendered: &'a Rendered,
+}
+
 /// Writes the labels and the report (each atomically).
-#[allow(clippy::too_many_arguments)]
-pub fn write_all(
-    args: &Args,
-    source: &VideoSource,
-    model: &ClassifierFile,
-    thresholds: &Thresholds,
-    analysis: &Analysis,
-    decisions: &[TrackDecision],
-    rendered: &Rendered,
-) -> Result<()> {
+pub fn write_all(args: &Args, results: &Results) -> Result<()> {
+    let Results {
+        model,
+        thresholds,
+        analysis,
+        decisions,
+        rendered,
+        ..
+    } = results;
     if args.labels.is_some() || args.labels_json.is_some() {
-        let labels = labels(
-            args, source, model, thresholds, analysis, decisions, rendered,
-        );
+        let labels = labels(args, results);
         if let Some(path) = &args.labels {
             labels.write(path)?;
         }
@@ -111,20 +118,20 @@ pub fn write_all(
     Ok(())
 }
 
-fn labels(
-    args: &Args,
-    source: &VideoSource,
-    model: &ClassifierFile,
-    thresholds: &Thresholds,
-    analysis: &Analysis,
-    decisions: &[TrackDecision],
-    rendered: &Rendered,
-) -> LabelsFile {
+fn labels(args: &Args, results: &Results) -> LabelsFile {
+    let Results {
+        source,
+        model,
+        thresholds,
+        analysis,
+        decisions,
+        rendered,
+    } = results;
     let classes = &model.body.classes;
     let tracks = analysis
         .tracks
         .iter()
-        .zip(decisions)
+        .zip(decisions.iter())
         .map(|(track, decision)| TrackSummary {
             id: track.id,
             first_frame: track.first_frame(),

@@ -153,7 +153,7 @@ impl VideoSource {
 /// What ffprobe says of a video stream that OpenCV does not (or says wrongly).
 mod probe {
     use std::path::Path;
-    use std::process::Command;
+    use std::process::{Command, Output};
 
     use anyhow::{bail, Result};
 
@@ -182,22 +182,7 @@ mod probe {
 
     /// Every video packet's presentation time, in order: one per frame (read without decoding).
     pub fn frame_times(path: &Path) -> Option<Vec<f64>> {
-        let mut arg = std::ffi::OsString::from("file:");
-        arg.push(path.as_os_str());
-        let out = Command::new("ffprobe")
-            .args([
-                "-v",
-                "error",
-                "-select_streams",
-                "v:0",
-                "-show_entries",
-                "packet=pts_time",
-                "-of",
-                "csv=p=0",
-            ])
-            .arg(arg)
-            .output()
-            .ok()?;
+        let out = ffprobe_video(path, "packet=pts_time", "csv=p=0").ok()?;
         if !out.status.success() {
             return None;
         }
@@ -210,23 +195,24 @@ mod probe {
         Some(times)
     }
 
-    pub fn stream(path: &Path) -> Result<Stream> {
+    /// ffprobe on the first video stream: `entries` shown in `format`. The path goes through
+    /// the `file:` protocol, so no name is ever read as a URL.
+    fn ffprobe_video(path: &Path, entries: &str, format: &str) -> std::io::Result<Output> {
         let mut arg = std::ffi::OsString::from("file:");
         arg.push(path.as_os_str());
-        let out = match Command::new("ffprobe")
-            .args([
-                "-v",
-                "error",
-                "-select_streams",
-                "v:0",
-                "-show_entries",
-                "stream=r_frame_rate:stream_side_data=rotation:format=format_name",
-                "-of",
-                "default=noprint_wrappers=1",
-            ])
+        Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0"])
+            .args(["-show_entries", entries, "-of", format])
             .arg(arg)
             .output()
-        {
+    }
+
+    pub fn stream(path: &Path) -> Result<Stream> {
+        let out = match ffprobe_video(
+            path,
+            "stream=r_frame_rate:stream_side_data=rotation:format=format_name",
+            "default=noprint_wrappers=1",
+        ) {
             Ok(out) => out,
             Err(_) => bail!(
                 "ffprobe is not installed; install it with `apt-get install ffmpeg` (or `make deps`)"

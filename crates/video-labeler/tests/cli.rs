@@ -48,18 +48,9 @@ fn two_shot_video(dir: &Path, first: &Path, second: &Path) -> PathBuf {
     out
 }
 
-/// A few-shot model of Obama (two photos) and Biden (one), trained by the real encoder and trainer.
+/// A few-shot model of Obama (two photos) and Biden (one).
 fn train(dir: &Path) -> PathBuf {
-    let data = dir.join("data");
-    for (person, photo) in [
-        ("obama", "obama.jpg"),
-        ("obama", "obama2.jpg"),
-        ("biden", "biden.jpg"),
-    ] {
-        std::fs::create_dir_all(data.join(person)).unwrap();
-        std::fs::copy(fixture(photo), data.join(person).join(photo)).unwrap();
-    }
-    testdata::pipeline::encode_and_train(&data, dir)
+    testdata::pipeline::obama_biden_model(dir)
 }
 
 fn labeler() -> Command {

@@ -41,7 +41,11 @@ const LANGUAGES: &[&str] = &["en", "ko", "ja", "zh"];
 /// Finds the person's item (or reads the one the people file gives).
 pub fn look_up(api: &Api, person: &Person) -> Result<Lookup, SourceError> {
     if let Some(item) = &person.item {
-        let entities = get_entities(api, std::slice::from_ref(item), "labels|descriptions|claims")?;
+        let entities = get_entities(
+            api,
+            std::slice::from_ref(item),
+            "labels|descriptions|claims",
+        )?;
         return Ok(match entities.get(item) {
             Some(entity) if entity.get("missing").is_none() => {
                 Lookup::Found(identity(api, item, entity)?)
