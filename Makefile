@@ -76,8 +76,10 @@ bench: models build ## Print speed and accuracy figures (models, encoder, labele
 	$(CARGO) run --release -q -p svm-fit --example bench -- "$(SHARED)/data/seed/seed_embeddings.csv"
 
 EMBEDDER ?= sface
-eval: models build ## Train on the TWICE dev photos, label every dev clip, print per-clip figures (EMBEDDER=sface|dlib)
-	scripts/eval.sh "$(SHARED)/data" "$(EMBEDDER)"
+EVAL_SETS ?= all 10 taught
+eval: models build ## Train on TWICE dev photos (all, 10 per member, 5 of 9 members), label every dev clip, print per-clip figures (EMBEDDER=sface|dlib, EVAL_SETS=…)
+	$(CARGO) build --release -q -p video-labeler --example eval-clips
+	scripts/eval.sh "$(SHARED)/data" "$(EMBEDDER)" "$(EVAL_SETS)"
 
 # ---- The whole pipeline, one file target per stage: make redoes only what changed. ----
 MANIFESTS   := $(foreach m,$(MEMBERS),$(DATA)/$(m)/manifest.msgpack)

@@ -1,7 +1,9 @@
-//! The open-set rule: a face the model cannot vouch for is Unknown. An SVM spreads probability over
-//! the people it knows even for a stranger, so a name needs both a high enough probability and a
-//! training face of that person close enough; both thresholds come from the model (learned from the
-//! training photos by `svm-trainer`), and the user may override the probability.
+//! The open-set rule: a face the model cannot vouch for is Unknown. A model trained with strangers
+//! gives "someone else" its own share of the probability, so a name needs its member's probability
+//! to reach a threshold set on strangers the model never saw. A model trained on members alone
+//! spreads the probability over them even for a stranger, so a name also needs a training face of
+//! that person close enough. The thresholds come from the model (`svm-trainer`); the user may
+//! override the probability.
 
 use facefile::format::model::DecisionRule;
 
@@ -11,7 +13,8 @@ use crate::predict::Prediction;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     pub min_probability: f64,
-    pub max_distance: f32,
+    /// `None`: no distance limit.
+    pub max_distance: Option<f32>,
 }
 
 impl Thresholds {
@@ -21,6 +24,11 @@ impl Thresholds {
             min_probability: min_probability.unwrap_or(rule.min_probability),
             max_distance: rule.max_distance,
         }
+    }
+
+    /// Whether a candidate with this probability and distance is named under these thresholds.
+    pub fn pass(&self, probability: f64, distance: f32) -> bool {
+        probability >= self.min_probability && self.max_distance.is_none_or(|d| distance <= d)
     }
 }
 
@@ -70,13 +78,15 @@ impl std::fmt::Display for UnknownReason {
 
 /// `Known` when the top probability reaches the threshold and the face is within the distance limit.
 pub fn decide(prediction: &Prediction, thresholds: &Thresholds) -> Decision {
-    if prediction.distance > thresholds.max_distance {
-        return Decision::Unknown {
-            reason: UnknownReason::TooFar {
-                distance: prediction.distance,
-                limit: thresholds.max_distance,
-            },
-        };
+    if let Some(limit) = thresholds.max_distance {
+        if prediction.distance > limit {
+            return Decision::Unknown {
+                reason: UnknownReason::TooFar {
+                    distance: prediction.distance,
+                    limit,
+                },
+            };
+        }
     }
     if prediction.probability < thresholds.min_probability {
         return Decision::Unknown {
@@ -99,6 +109,7 @@ mod tests {
     fn prediction(probability: f64, distance: f32) -> Prediction {
         Prediction {
             probabilities: vec![probability, 1.0 - probability],
+            stranger: 0.0,
             class: 0,
             probability,
             distance,
@@ -109,7 +120,7 @@ mod tests {
     fn both_thresholds_must_hold() {
         let t = Thresholds {
             min_probability: 0.5,
-            max_distance: 0.4,
+            max_distance: Some(0.4),
         };
         assert_eq!(decide(&prediction(0.8, 0.3), &t).class(), Some(0));
         let far = decide(&prediction(0.99, 0.5), &t);
@@ -129,5 +140,12 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // A rule set on strangers has no distance limit: only the probability counts.
+        let open = Thresholds {
+            min_probability: 0.5,
+            max_distance: None,
+        };
+        assert_eq!(decide(&prediction(0.99, 1.5), &open).class(), Some(0));
+        assert!(open.pass(0.5, f32::INFINITY) && !open.pass(0.49, 0.0));
     }
 }

@@ -12,5 +12,5 @@ pub mod evidence;
 pub mod predict;
 
 pub use decide::{decide, Decision, Thresholds, UnknownReason};
-pub use evidence::{face_weight, TrackEvidence};
+pub use evidence::{face_vector, face_weight, TrackEvidence};
 pub use predict::{Prediction, Predictor};

@@ -4,6 +4,9 @@
 //!   coupled into one distribution (libsvm's method: Platt 2000; Lin, Lin & Weng 2007; Wu, Lin &
 //!   Weng 2004).
 //! - Nearest neighbour for few-shot models: a softmax of minus each person's nearest distance.
+//!
+//! A model trained with strangers has one more class, "someone else"; its probability is kept
+//! apart ([`Prediction::stranger`]) and the candidates are the members only.
 
 use facefile::format::model::{Classifier, Method, PairModel, SvmModel};
 use facefile::Embedding;
@@ -14,9 +17,11 @@ const MIN_PAIR_PROBABILITY: f64 = 1e-7;
 /// The classifier's view of one face.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
-    /// Probability of each class, summing to 1.
+    /// Probability of each member; with `stranger`, they sum to 1.
     pub probabilities: Vec<f64>,
-    /// The most probable class.
+    /// Probability that the face is someone else (0 for a model trained without strangers).
+    pub stranger: f64,
+    /// The most probable member.
     pub class: usize,
     pub probability: f64,
     /// Distance to the nearest training face of `class`.
@@ -44,18 +49,24 @@ impl<'a> Predictor<'a> {
         Predictor { model }
     }
 
+    /// The members.
     pub fn classes(&self) -> usize {
         self.model.classes.len()
     }
 
-    /// Probabilities over the known people and the distance to the winner's training faces.
+    /// Probabilities over the members (and someone else) and the distance to the winner's
+    /// training faces.
     pub fn predict(&self, embedding: &Embedding) -> Prediction {
-        let k = self.classes();
-        let probabilities = match &self.model.method {
-            Method::Svm(svm) => svm_probabilities(svm, k, embedding),
+        let mut probabilities = match &self.model.method {
+            Method::Svm(svm) => svm_probabilities(svm, self.model.class_count(), embedding),
             Method::NearestNeighbour(nn) => {
                 softmax_of_negative(&self.nearest_per_class(embedding), nn.temperature as f64)
             }
+        };
+        let stranger = if self.model.strangers.is_some() {
+            probabilities.pop().unwrap_or(0.0)
+        } else {
+            0.0
         };
         let (class, &probability) = probabilities
             .iter()
@@ -65,6 +76,7 @@ impl<'a> Predictor<'a> {
         let distance = self.nearest_distance(embedding, class);
         Prediction {
             probabilities,
+            stranger,
             class,
             probability,
             distance,
@@ -82,7 +94,7 @@ impl<'a> Predictor<'a> {
     }
 
     fn nearest_per_class(&self, embedding: &Embedding) -> Vec<f64> {
-        let mut nearest = vec![f64::INFINITY; self.classes()];
+        let mut nearest = vec![f64::INFINITY; self.model.class_count()];
         for face in &self.model.training {
             let d = face.embedding.distance(embedding) as f64;
             let slot = &mut nearest[face.class as usize];
@@ -240,6 +252,7 @@ mod tests {
     fn top_candidates_are_ranked() {
         let prediction = Prediction {
             probabilities: vec![0.2, 0.5, 0.3],
+            stranger: 0.0,
             class: 1,
             probability: 0.5,
             distance: 0.1,

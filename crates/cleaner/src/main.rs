@@ -97,8 +97,7 @@ fn run(args: Args) -> Result<()> {
     let options = ExamineOptions {
         decode: DecodeOptions::default(),
         policy,
-        grey_view: false,
-        chip: false,
+        views: facecore::Views::NONE,
     };
     let files = inspect_all(&args, scan.photos, face_checks, &models, &options)?;
     let inspect_seconds = started.elapsed().as_secs_f64();

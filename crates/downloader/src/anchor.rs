@@ -14,8 +14,8 @@
 //! half are other members, this rule kept 94 % of the person's photos at 99.3 % precision with a
 //! portrait, and 91 % at 98.4 % without one; the tier-2 test measures it on real files.
 
-use facecore::{ExamineOptions, FaceAnalyzer};
-use facefile::{EmbedderKind, Embedding};
+use facecore::{DecodeOptions, ExamineOptions, FaceAnalyzer, RgbImage};
+use facefile::{EmbedderKind, Embedding, MultiFacePolicy};
 
 /// Downloads held back until the anchor forms (when it needs downloads to form).
 pub const FORMING_BATCH: usize = 10;
@@ -44,28 +44,41 @@ pub struct FaceReader {
 }
 
 impl FaceReader {
-    pub fn new(analyzer: FaceAnalyzer, options: ExamineOptions) -> FaceReader {
+    /// A reader that keeps, as the encoder does by default, the dominant face of a photo.
+    pub fn new(analyzer: FaceAnalyzer) -> FaceReader {
         let embedder = analyzer.settings().embedder;
         FaceReader {
             analyzer,
-            options,
+            options: ExamineOptions {
+                decode: FaceReader::decode_options(),
+                policy: MultiFacePolicy::Dominant,
+                views: facecore::Views::NONE,
+            },
             embedder,
         }
+    }
+
+    /// How photos are decoded for the reader (the encoder's defaults: EXIF orientation applied,
+    /// the same size limit).
+    pub fn decode_options() -> DecodeOptions {
+        DecodeOptions::default()
     }
 
     pub fn embedder(&self) -> EmbedderKind {
         self.embedder
     }
 
-    pub fn look(&mut self, bytes: &[u8]) -> Looked {
-        let examined = facecore::examine(bytes, Some(&mut self.analyzer), &self.options);
-        let facts = match examined.content {
-            Ok(facts) => facts,
-            Err(error) => return Looked::Unusable(format!("not a usable image: {error}")),
-        };
-        let Some(faces) = facts.faces else {
-            return Looked::Unusable("no face found".into());
-        };
+    /// The dominant face of a photo's bytes (the user's own photos, read from disk).
+    pub fn look_at_bytes(&mut self, bytes: &[u8]) -> Looked {
+        match facecore::decode_bytes(bytes, &self.options.decode) {
+            Ok(decoded) => self.look(decoded.image),
+            Err(error) => Looked::Unusable(format!("not a usable image: {error}")),
+        }
+    }
+
+    /// The dominant face of a decoded photo (downloads arrive decoded by the workers).
+    pub fn look(&mut self, image: RgbImage) -> Looked {
+        let faces = facecore::photo::find_faces(image, &mut self.analyzer, &self.options);
         if let Some(error) = faces.error {
             return Looked::Unusable(format!("face analysis failed: {error}"));
         }
@@ -136,18 +149,13 @@ pub struct AnchorSummary {
     pub learned: bool,
 }
 
-/// A photo in the anchor.
-#[derive(Debug, Clone)]
-struct AnchorPhoto {
-    embedding: Embedding,
-}
-
 /// The anchor and the downloads waiting for it. `T` is whatever the caller needs back with each
 /// verdict (the bytes and where they came from).
 pub struct AnchorFilter<T> {
     published: f32,
     unit: bool,
-    trusted: Vec<AnchorPhoto>,
+    /// Faces known to be the person's.
+    trusted: Vec<Embedding>,
     /// Set once the anchor has formed.
     formed: Option<Formed>,
     waiting: Vec<(T, Embedding)>,
@@ -175,7 +183,7 @@ impl<T> AnchorFilter<T> {
     /// first [`AnchorFilter::offer`].
     pub fn trust(&mut self, embedding: Embedding) {
         debug_assert!(self.formed.is_none());
-        self.trusted.push(AnchorPhoto { embedding });
+        self.trusted.push(embedding);
     }
 
     pub fn trusted(&self) -> usize {
@@ -220,7 +228,7 @@ impl<T> AnchorFilter<T> {
     fn form(&mut self) -> Vec<(T, Verdict)> {
         let waiting = std::mem::take(&mut self.waiting);
         let faces: Vec<&Embedding> = waiting.iter().map(|(_, face)| face).collect();
-        let mut anchor: Vec<Embedding> = self.trusted.iter().map(|p| p.embedding.clone()).collect();
+        let mut anchor: Vec<Embedding> = self.trusted.clone();
         let mut joined: Vec<usize> = Vec::new();
         if anchor.len() < MAX_ANCHOR_PHOTOS {
             let order: Vec<usize> = if anchor.is_empty() {

@@ -12,7 +12,7 @@ use facefile::format::manifest::{FailedUrl, Manifest, ManifestEntry, ManifestFil
 use facefile::quarantine::Quarantine;
 use facefile::Stamped;
 
-use crate::anchor::{AnchorFilter, LazyFaceReader, Looked, Verdict};
+use crate::anchor::{AnchorFilter, FaceReader, LazyFaceReader, Looked, Verdict};
 use crate::people::Person;
 use crate::sources::bing::Bing;
 use crate::sources::commons::{self, Commons};
@@ -109,7 +109,15 @@ struct Fetched {
     source: &'static str,
     /// The URL the bytes came from (the hit's, or its fallback).
     url: String,
-    outcome: Result<(Vec<u8>, &'static str), FetchError>,
+    outcome: Result<Download, FetchError>,
+}
+
+/// An image's bytes, checked by decoding them on the worker; the decoded pixels go on to the
+/// face reader, so no download is decoded twice.
+struct Download {
+    bytes: Vec<u8>,
+    extension: &'static str,
+    image: facecore::RgbImage,
 }
 
 /// A download waiting for the anchor's verdict.
@@ -253,25 +261,26 @@ impl<'a> PersonRun<'_, 'a> {
             return Ok(());
         }
         progress.set_position(self.present().min(settings.number) as u64);
-        for photo in own_photos {
-            if let Ok(bytes) = std::fs::read(photo) {
-                self.seen_hashes.insert(facefile::fs::sha256_bytes(&bytes));
-            }
-        }
-
         let identity = self.identity(progress);
-        if let Some(reader) = self.context.faces.get()? {
-            let mut filter = AnchorFilter::new(reader.embedder());
-            progress.set_message("reading the anchor photos");
-            for photo in own_photos.iter().take(MAX_TRUSTED_OWN) {
-                if let Ok(bytes) = std::fs::read(photo) {
-                    if let Looked::Face(face) = reader.look(&bytes) {
+        // Each own photo is read once: its hash keeps a copy of it from being downloaded, and
+        // (the first few) its face joins the anchor.
+        let mut reader = self.context.faces.get()?;
+        let mut filter = reader.as_ref().map(|r| AnchorFilter::new(r.embedder()));
+        progress.set_message("reading your photos");
+        for (index, photo) in own_photos.iter().enumerate() {
+            let Ok(bytes) = std::fs::read(photo) else {
+                continue;
+            };
+            self.seen_hashes.insert(facefile::fs::sha256_bytes(&bytes));
+            if let (Some(reader), Some(filter)) = (reader.as_mut(), filter.as_mut()) {
+                if index < MAX_TRUSTED_OWN {
+                    if let Looked::Face(face) = reader.look_at_bytes(&bytes) {
                         filter.trust(face);
                     }
                 }
             }
-            self.filter = Some(filter);
         }
+        self.filter = filter;
         let portrait_face = match &identity {
             Some(identity) => self.portrait(identity, progress)?,
             None => false,
@@ -392,9 +401,18 @@ impl<'a> PersonRun<'_, 'a> {
                 return Ok(false);
             }
         };
-        let fetched = fetch_image(self.context.client, hit, "commons", self.context.settings);
-        let (bytes, extension) = match &fetched.outcome {
-            Ok(ok) => ok,
+        let Fetched {
+            hit,
+            source,
+            url,
+            outcome,
+        } = fetch_image(self.context.client, hit, "commons", self.context.settings);
+        let Download {
+            bytes,
+            extension,
+            image,
+        } = match outcome {
+            Ok(download) => download,
             Err(error) => {
                 self.tally.notes.push(format!(
                     "the portrait File:{name} could not be downloaded ({error})"
@@ -402,23 +420,22 @@ impl<'a> PersonRun<'_, 'a> {
                 return Ok(false);
             }
         };
-        let sha256 = facefile::fs::sha256_bytes(bytes);
         if let Some(reader) = self.context.faces.get()? {
-            if let (Looked::Face(face), Some(filter)) = (reader.look(bytes), self.filter.as_mut()) {
+            if let (Looked::Face(face), Some(filter)) = (reader.look(image), self.filter.as_mut()) {
                 filter.trust(face);
             }
         }
-        self.seen_urls.insert(fetched.hit.url.clone());
+        self.seen_urls.insert(hit.url.clone());
+        let sha256 = facefile::fs::sha256_bytes(&bytes);
         if self.seen_hashes.insert(sha256.clone()) {
-            let candidate = Candidate {
-                url: fetched.url.clone(),
-                source: fetched.source,
+            self.keep(Candidate {
+                hit,
+                source,
+                url,
+                bytes,
                 extension,
                 sha256,
-                bytes: bytes.clone(),
-                hit: fetched.hit.clone(),
-            };
-            self.keep(candidate)?;
+            })?;
         }
         Ok(true)
     }
@@ -432,11 +449,11 @@ impl<'a> PersonRun<'_, 'a> {
         let settings = self.context.settings;
         let client = self.context.client;
         let name = source.name();
-        let mut queue: VecDeque<Hit> = VecDeque::new();
+        // Each queued hit with its host (the unit of the connection limits).
+        let mut queue: VecDeque<(String, Hit)> = VecDeque::new();
         let mut pages = 0;
         let mut source_done = false;
         let mut source_failed = false;
-        let mut from_source = 0usize;
         let mut in_flight: HashMap<String, usize> = HashMap::new();
         let mut failures_in_a_row: HashMap<String, usize> = HashMap::new();
         let mut dead_hosts: HashSet<String> = HashSet::new();
@@ -461,13 +478,12 @@ impl<'a> PersonRun<'_, 'a> {
                 let wanted = self.needed().saturating_sub(waiting + running);
                 // Feed the workers: the first queued hit whose host has a free connection.
                 if wanted > 0 && running < settings.threads && !cli::interrupted() {
-                    let free = queue.iter().position(|hit| {
-                        let host = host_of(&hit.url);
-                        in_flight.get(&host).copied().unwrap_or(0) < hit.host_limit
+                    let free = queue.iter().position(|(host, hit)| {
+                        in_flight.get(host).copied().unwrap_or(0) < hit.host_limit
                     });
                     if let Some(index) = free {
-                        let hit = queue.remove(index).expect("index from position");
-                        *in_flight.entry(host_of(&hit.url)).or_default() += 1;
+                        let (host, hit) = queue.remove(index).expect("index from position");
+                        *in_flight.entry(host).or_default() += 1;
                         running += 1;
                         job_tx.send(hit).expect("workers outlive the queue");
                         continue;
@@ -480,7 +496,8 @@ impl<'a> PersonRun<'_, 'a> {
                                 self.reached = true;
                                 queue.extend(
                                     hits.into_iter()
-                                        .filter(|hit| self.seen_urls.insert(hit.url.clone())),
+                                        .filter(|hit| self.seen_urls.insert(hit.url.clone()))
+                                        .map(|hit| (host_of(&hit.url), hit)),
                                 );
                             }
                             Ok(None) => source_done = true,
@@ -516,7 +533,7 @@ impl<'a> PersonRun<'_, 'a> {
                         *count += 1;
                         if *count >= DEAD_HOST_FAILURES && dead_hosts.insert(host.clone()) {
                             let before = queue.len();
-                            queue.retain(|hit| host_of(&hit.url) != host);
+                            queue.retain(|(queued, _)| *queued != host);
                             self.tally.failed += before - queue.len();
                         }
                     }
@@ -530,7 +547,7 @@ impl<'a> PersonRun<'_, 'a> {
             drop(job_tx);
             Ok(())
         })?;
-        from_source += self.tally.downloaded - kept_before;
+        let from_source = self.tally.downloaded - kept_before;
         if self.needed() > 0 && !cli::interrupted() && !source_failed {
             self.tally
                 .notes
@@ -565,8 +582,12 @@ impl<'a> PersonRun<'_, 'a> {
 
     /// A finished download: deduplicated, checked against the anchor, kept or quarantined.
     fn receive(&mut self, fetched: Fetched) -> Result<()> {
-        let (bytes, extension) = match fetched.outcome {
-            Ok(ok) => ok,
+        let Download {
+            bytes,
+            extension,
+            image,
+        } = match fetched.outcome {
+            Ok(download) => download,
             Err(error) => {
                 self.tally.failed += 1;
                 if matches!(error, FetchError::Unreachable { .. }) {
@@ -597,7 +618,7 @@ impl<'a> PersonRun<'_, 'a> {
             sha256,
         };
         let looked = match self.context.faces.get()? {
-            Some(reader) => reader.look(&candidate.bytes),
+            Some(reader) => reader.look(image),
             None => return self.keep(candidate),
         };
         let decided = match looked {
@@ -692,25 +713,30 @@ impl<'a> PersonRun<'_, 'a> {
     }
 }
 
-/// Downloads a hit (its fallback if the full image fails) and checks the bytes are a complete
-/// image, whatever the `Content-Type` said. Runs on the workers.
+/// Downloads a hit (its fallback if the full image fails) and decodes it: the bytes must be a
+/// complete image, whatever the `Content-Type` said. Runs on the workers; the decoding options
+/// are the face reader's (`FaceReader::new`), so its pixels are what the encoder will see.
 fn fetch_image(client: &Client, hit: Hit, source: &'static str, settings: &Settings) -> Fetched {
-    let get = |url: &str| -> Result<(Vec<u8>, &'static str), FetchError> {
+    let get = |url: &str| -> Result<Download, FetchError> {
         let request = Request::new(url, hit.manners, settings.retries, settings.max_bytes)
             .accept(ACCEPT_IMAGE)
             .referer_after_403(hit.page.as_deref());
         let response = client.get(&request)?;
-        let decoded = facecore::decode_bytes(&response.body, &facecore::DecodeOptions::default())
+        let decoded = facecore::decode_bytes(&response.body, &FaceReader::decode_options())
             .map_err(|e| FetchError::Permanent(format!("not a usable image: {e}")))?;
-        Ok((response.body, extension_of(decoded.format)))
+        Ok(Download {
+            extension: extension_of(decoded.format),
+            image: decoded.image,
+            bytes: response.body,
+        })
     };
     let mut outcome = get(&hit.url);
     let mut url = hit.url.clone();
     // The full image failed (a dead or refusing host, a page instead of an image): the
     // source's own smaller copy will do for a face.
     if let (Err(_), Some(fallback)) = (&outcome, &hit.fallback) {
-        if let Ok(ok) = get(fallback) {
-            outcome = Ok(ok);
+        if let Ok(download) = get(fallback) {
+            outcome = Ok(download);
             url = fallback.clone();
         }
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::{Parser, ValueEnum};
 use cli::{DetectionArgs, ModelsArg, QuietArg};
-use facecore::{DecodeOptions, ExamineOptions, FaceAnalyzer, ModelDir};
-use facefile::{EmbedderKind, MultiFacePolicy};
+use facecore::{FaceAnalyzer, ModelDir};
+use facefile::EmbedderKind;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use downloader::anchor::{FaceReader, LazyFaceReader};
@@ -246,15 +246,7 @@ fn run(args: Args) -> Result<()> {
             let models = ModelDir::new(&models_dir);
             models.verify_for(&analysis).context(advice)?;
             let analyzer = FaceAnalyzer::load(&models, analysis).context(advice)?;
-            Ok(FaceReader::new(
-                analyzer,
-                ExamineOptions {
-                    decode: DecodeOptions::default(),
-                    policy: MultiFacePolicy::Dominant,
-                    grey_view: false,
-                    chip: false,
-                },
-            ))
+            Ok(FaceReader::new(analyzer))
         })
     };
     let duckduckgo = DuckDuckGoState::default();

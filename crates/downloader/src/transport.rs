@@ -159,10 +159,12 @@ pub struct Client {
 /// What one attempt ended with.
 enum Attempt {
     Done(Response),
-    /// Worth retrying; the wait the server asked for, if any.
+    /// Worth retrying; the wait the server asked for, if any, and whether it was a rate limit
+    /// (429: refused for now if it lasts).
     Retry {
         reason: String,
         wait: Option<Duration>,
+        rate_limited: bool,
     },
     Failed(FetchError),
 }
@@ -186,6 +188,7 @@ impl Client {
         check_scheme(request.url)?;
         let mut delay = self.settings.backoff;
         let mut last = String::new();
+        let mut last_rate_limited = false;
         let mut referer = request.referer;
         let mut referer_tried = false;
         let mut attempt = 0;
@@ -208,8 +211,13 @@ impl Client {
                     delay = Duration::ZERO;
                 }
                 Attempt::Failed(error) => return Err(error),
-                Attempt::Retry { reason, wait } => {
+                Attempt::Retry {
+                    reason,
+                    wait,
+                    rate_limited,
+                } => {
                     last = reason;
+                    last_rate_limited = rate_limited;
                     if let Some(wait) = wait {
                         if wait > self.settings.max_retry_after {
                             return Err(FetchError::Refused {
@@ -226,7 +234,7 @@ impl Client {
                 }
             }
         }
-        if last.starts_with("rate limited") {
+        if last_rate_limited {
             return Err(FetchError::Refused {
                 status: 429,
                 detail: format!(" after {attempt} attempts"),
@@ -318,6 +326,7 @@ impl Client {
                 Err(error) => Attempt::Retry {
                     reason: format!("reading the body failed: {error}"),
                     wait: None,
+                    rate_limited: false,
                 },
             };
         }
@@ -346,6 +355,7 @@ fn status_failure(status: u16, response: &ureq::Response, url: &str) -> Attempt 
             wait: response
                 .header("Retry-After")
                 .and_then(|v| parse_retry_after(v, SystemTime::now())),
+            rate_limited: true,
         },
         // 418 is what some bot protections (DuckDuckGo's) answer with.
         401 | 403 | 418 => Attempt::Failed(FetchError::Refused {
@@ -357,6 +367,7 @@ fn status_failure(status: u16, response: &ureq::Response, url: &str) -> Attempt 
             wait: response
                 .header("Retry-After")
                 .and_then(|v| parse_retry_after(v, SystemTime::now())),
+            rate_limited: false,
         },
         _ => Attempt::Failed(FetchError::Permanent(format!("HTTP {status}"))),
     }
@@ -378,6 +389,7 @@ fn transport_failure(url: &str, transport: &ureq::Transport) -> Attempt {
         _ => Attempt::Retry {
             reason: transport.to_string(),
             wait: None,
+            rate_limited: false,
         },
     }
 }

@@ -11,7 +11,9 @@ use clap::Parser;
 use cli::{DataDirArg, DetectionArgs, ModelsArg, MultiFaceArg, QuietArg, ThreadsArg};
 use facecore::dataset::{self, Photo, Scan};
 use facecore::{DecodeOptions, ExamineOptions, FaceAnalyzer, ModelDir};
-use facefile::format::encodings::{EncodeSettings, Encodings, EncodingsFile, ImageRecord, Outcome};
+use facefile::format::encodings::{
+    EncodeSettings, Encodings, EncodingsFile, ImageRecord, Outcome, Role,
+};
 use facefile::{EmbedderKind, Stamped};
 
 /// Find the face in each photo under DATA_DIR/<person>/ and save its embedding.
@@ -20,6 +22,9 @@ use facefile::{EmbedderKind, Stamped};
 /// ends up encoded or rejected with a reason (unreadable, no face, several faces), and the output
 /// records which. Re-running reuses the entries of photos that did not change, so adding five photos
 /// encodes five photos.
+///
+/// Photos of people who are not members (DATA_DIR/.strangers/<anyone>/, or --strangers DIR) are
+/// encoded too, marked as strangers: the trainer learns from them when to say Unknown.
 #[derive(Parser, Debug)]
 #[command(
     name = "encoder",
@@ -57,6 +62,11 @@ struct Args {
     /// filters and stage lighting).
     #[arg(long)]
     no_grey_views: bool,
+
+    /// Photos of people who are not members, one folder per person (DIR/<anyone>/): other groups'
+    /// idols, dancers, hosts. [default: DATA_DIR/.strangers, when it exists]
+    #[arg(long, value_name = "DIR")]
+    strangers: Option<PathBuf>,
 
     /// Also save each aligned face as a PNG under DIR/<person>/, to check by eye.
     #[arg(long, value_name = "DIR")]
@@ -106,6 +116,14 @@ fn run(args: Args) -> Result<()> {
             data_dir.display()
         );
     }
+    let strangers_dir = strangers_dir(&args)?;
+    let mut photos: Vec<(Role, Photo)> =
+        scan.photos.into_iter().map(|p| (Role::Member, p)).collect();
+    if let Some(dir) = &strangers_dir {
+        let strangers = dataset::scan(dir)?;
+        warn_about_scan(&strangers, dir, quiet);
+        photos.extend(strangers.photos.into_iter().map(|p| (Role::Stranger, p)));
+    }
     reuse::check_output(&args.output, args.force)?;
     // Check the models before any work, so a missing file is the first and only error.
     let models = ModelDir::new(&args.models.models_dir);
@@ -116,11 +134,20 @@ fn run(args: Args) -> Result<()> {
         reuse::Previous::load(&args.output, &settings, quiet)
     };
     if let Some(crops) = &args.crops {
+        if read_as_people(crops, data_dir) {
+            bail!(
+                "--crops {} is inside the data folder {}: the next run would read the saved faces \
+                 as photos (a person named after the folder, or more photos of someone); give a \
+                 folder outside it, e.g. --crops faces/",
+                crops.display(),
+                data_dir.display()
+            );
+        }
         std::fs::create_dir_all(crops)
             .with_context(|| format!("cannot create crops folder {}", crops.display()))?;
     }
 
-    let (records, reused) = encode_all(&args, &scan.photos, &settings, &models, &previous)?;
+    let (records, reused) = encode_all(&args, &photos, &settings, &models, &previous)?;
     let embedder = settings.analysis.embedder.id();
     let file: EncodingsFile = Stamped::new(
         format!("encoder {}", env!("CARGO_PKG_VERSION")),
@@ -141,7 +168,15 @@ fn run(args: Args) -> Result<()> {
     if !quiet {
         print!(
             "{}",
-            summary::report(data_dir, &file.body.images, &reused, args.crops.as_deref())
+            summary::report(
+                &summary::Folders {
+                    data: data_dir,
+                    strangers: strangers_dir.as_deref(),
+                    crops: args.crops.as_deref(),
+                },
+                &file.body.images,
+                &reused,
+            )
         );
         println!(
             "{encoded} of {} photos encoded with {} in {:.1} s → {}",
@@ -166,7 +201,60 @@ fn settings(args: &Args) -> Result<EncodeSettings> {
         max_megapixels: args.max_megapixels,
         apply_exif_orientation: !args.no_exif_orientation,
         grey_views: !args.no_grey_views,
+        mirror_views: true,
     })
+}
+
+/// Whether `dir` lies inside the data folder where the scan would read its folders as people
+/// (not under a hidden folder such as `.strangers` or `.quarantine`).
+fn read_as_people(dir: &Path, data_dir: &Path) -> bool {
+    let (Ok(dir), Ok(data)) = (std::path::absolute(dir), data_dir.canonicalize()) else {
+        return false;
+    };
+    // The folder may not exist yet (crops): resolve its nearest existing ancestor's links.
+    let Some(existing) = dir.ancestors().find(|a| a.exists()) else {
+        return false;
+    };
+    let Ok(base) = existing.canonicalize() else {
+        return false;
+    };
+    let full = base.join(dir.strip_prefix(existing).unwrap_or(Path::new("")));
+    full.strip_prefix(&data).is_ok_and(|within| {
+        within.components().next().is_some()
+            && !within
+                .components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+    })
+}
+
+/// The strangers' folder: `--strangers`, else `DATA_DIR/.strangers` when it exists.
+fn strangers_dir(args: &Args) -> Result<Option<PathBuf>> {
+    match &args.strangers {
+        Some(dir) => {
+            if !dir.is_dir() {
+                bail!(
+                    "--strangers {}: no such folder; give a folder with one folder of photos per \
+                     person who is not a member",
+                    dir.display()
+                );
+            }
+            if read_as_people(dir, &args.data.data_dir) {
+                bail!(
+                    "--strangers {} is inside the data folder {}, where its folders would be read \
+                     as members too; move it to {}/{}",
+                    dir.display(),
+                    args.data.data_dir.display(),
+                    args.data.data_dir.display(),
+                    dataset::STRANGERS_FOLDER
+                );
+            }
+            Ok(Some(dir.clone()))
+        }
+        None => {
+            let default = args.data.data_dir.join(dataset::STRANGERS_FOLDER);
+            Ok(default.is_dir().then_some(default))
+        }
+    }
 }
 
 fn warn_about_scan(scan: &Scan, data_dir: &Path, quiet: bool) {
@@ -194,7 +282,7 @@ fn warn_about_scan(scan: &Scan, data_dir: &Path, quiet: bool) {
 /// path, with whether each was reused.
 fn encode_all(
     args: &Args,
-    photos: &[Photo],
+    photos: &[(Role, Photo)],
     settings: &EncodeSettings,
     models: &ModelDir,
     previous: &reuse::Previous,
@@ -207,15 +295,27 @@ fn encode_all(
             apply_exif_orientation: settings.apply_exif_orientation,
         },
         policy: settings.multi_face,
-        grey_view: settings.grey_views,
-        chip: args.crops.is_some(),
+        views: facecore::Views {
+            grey: settings.grey_views,
+            mirror: settings.mirror_views,
+            chip: args.crops.is_some(),
+        },
     };
     let mut results: Vec<Option<(ImageRecord, bool)>> = vec![None; photos.len()];
     facecore::run_pool(
         args.threads.resolve(quiet),
         photos.to_vec(),
         || FaceAnalyzer::load(models, settings.analysis),
-        |analyzer, photo| encode_one(analyzer, &photo, &options, previous, args.crops.as_deref()),
+        |analyzer, (role, photo)| {
+            encode_one(
+                analyzer,
+                role,
+                &photo,
+                &options,
+                previous,
+                args.crops.as_deref(),
+            )
+        },
         |index, done| {
             bar.set_message(done.0.path.clone());
             bar.inc(1);
@@ -230,13 +330,16 @@ fn encode_all(
         .into_iter()
         .map(|d| d.expect("every photo processed"))
         .collect();
-    done.sort_by(|a, b| (&a.0.person, &a.0.path).cmp(&(&b.0.person, &b.0.path)));
+    done.sort_by(|a, b| {
+        (a.0.role, &a.0.person, &a.0.path).cmp(&(b.0.role, &b.0.person, &b.0.path))
+    });
     Ok(done.into_iter().unzip())
 }
 
 /// One photo: reused when its bytes are unchanged (and its crop exists), else examined.
 fn encode_one(
     analyzer: &mut FaceAnalyzer,
+    role: Role,
     photo: &Photo,
     options: &ExamineOptions,
     previous: &reuse::Previous,
@@ -244,6 +347,7 @@ fn encode_one(
 ) -> (ImageRecord, bool) {
     let record = |file_sha256: String, file_size: u64, outcome: Outcome| ImageRecord {
         person: photo.person.clone(),
+        role,
         path: photo.relative.clone(),
         file_sha256,
         file_size,
@@ -265,7 +369,7 @@ fn encode_one(
         }
     };
     let sha = facefile::fs::sha256_bytes(&bytes);
-    let crop_path = crops.map(|dir| crop_path(dir, photo));
+    let crop_path = crops.map(|dir| crop_path(dir, role, photo));
     if let Some(outcome) = previous.get(&sha) {
         let crop_missing = matches!(outcome, Outcome::Encoded(_))
             && crop_path.as_ref().is_some_and(|p| !p.exists());
@@ -290,15 +394,18 @@ fn encode_one(
     (record(examined.sha256, examined.size, outcome), false)
 }
 
-/// `<crops>/<person>/<rest of the path, / → __>.png`.
-fn crop_path(crops: &Path, photo: &Photo) -> PathBuf {
+/// `<crops>/<person>/<rest of the path, / → __>.png` (strangers under `<crops>/.strangers/`).
+fn crop_path(crops: &Path, role: Role, photo: &Photo) -> PathBuf {
     let within = photo
         .relative
         .split_once('/')
         .map(|(_, rest)| rest)
         .unwrap_or(&photo.relative);
-    crops
-        .join(&photo.person)
+    let root = match role {
+        Role::Member => crops.to_path_buf(),
+        Role::Stranger => crops.join(dataset::STRANGERS_FOLDER),
+    };
+    root.join(&photo.person)
         .join(format!("{}.png", within.replace('/', "__")))
 }
 

@@ -4,23 +4,32 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use facefile::format::encodings::{ImageRecord, Outcome, Rejection};
+use facefile::format::encodings::{ImageRecord, Outcome, Rejection, Role};
+
+/// The folders the records' paths are relative to, and where crops went.
+pub struct Folders<'a> {
+    pub data: &'a Path,
+    pub strangers: Option<&'a Path>,
+    pub crops: Option<&'a Path>,
+}
+
+/// The row of the strangers in the table (all of them together).
+const STRANGERS_ROW: &str = "(strangers)";
 
 /// What the encoder prints at the end: one line per rejected photo, the table, and what was
 /// processed or reused.
-pub fn report(
-    data_dir: &Path,
-    records: &[ImageRecord],
-    reused: &[bool],
-    crops: Option<&Path>,
-) -> String {
+pub fn report(folders: &Folders, records: &[ImageRecord], reused: &[bool]) -> String {
     let mut out = String::new();
     for record in records {
         if let Outcome::Rejected(rejection) = &record.outcome {
+            let root = match record.role {
+                Role::Member => folders.data,
+                Role::Stranger => folders.strangers.unwrap_or(folders.data),
+            };
             let _ = writeln!(
                 out,
                 "rejected {}: {rejection}",
-                data_dir.join(&record.path).display()
+                root.join(&record.path).display()
             );
         }
     }
@@ -33,7 +42,23 @@ pub fn report(
         "\n{faces} faces detected ({fresh} photos processed, {} reused)",
         records.len() - fresh
     );
-    if let Some(crops) = crops {
+    let strangers: std::collections::BTreeSet<&str> = records
+        .iter()
+        .filter(|r| r.role == Role::Stranger && r.face().is_some())
+        .map(|r| r.person.as_str())
+        .collect();
+    if !strangers.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} photos of {} people who are not members, for the trainer to learn when to say Unknown",
+            records
+                .iter()
+                .filter(|r| r.role == Role::Stranger && r.face().is_some())
+                .count(),
+            strangers.len()
+        );
+    }
+    if let Some(crops) = folders.crops {
         let _ = writeln!(out, "aligned faces saved under {}", crops.display());
     }
     out
@@ -61,7 +86,11 @@ struct Row {
 pub fn render(records: &[ImageRecord], reused: &[bool]) -> String {
     let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
     for (record, &was_reused) in records.iter().zip(reused) {
-        let row = rows.entry(record.person.as_str()).or_default();
+        let name = match record.role {
+            Role::Member => record.person.as_str(),
+            Role::Stranger => STRANGERS_ROW,
+        };
+        let row = rows.entry(name).or_default();
         row.seen += 1;
         row.reused += was_reused as usize;
         match &record.outcome {

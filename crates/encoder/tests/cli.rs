@@ -392,3 +392,121 @@ fn other_files_are_never_overwritten_and_settings_are_bounded() {
         "{out:?}"
     );
 }
+
+#[test]
+fn strangers_are_encoded_as_strangers_and_never_as_members() {
+    use facefile::format::encodings::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let output = dir.path().join("encodings.msgpack");
+    copy(&fixture("obama.jpg"), &data.join("obama/obama.jpg"));
+    copy(&fixture("obama2.jpg"), &data.join("obama/obama2.jpg"));
+    // data/.strangers/<anyone>/: people who are not members.
+    copy(&fixture("biden.jpg"), &data.join(".strangers/biden/b.jpg"));
+    let out = stdout_of(&mut encoder(&data, &output));
+    assert!(
+        out.contains("1 photos of 1 people who are not members"),
+        "{out}"
+    );
+    assert!(out.contains("(strangers)"), "{out}");
+    let file = read(&output);
+    let roles: Vec<(&str, Role, &str)> = file
+        .images
+        .iter()
+        .map(|r| (r.person.as_str(), r.role, r.path.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("obama", Role::Member, "obama/obama.jpg"),
+            ("obama", Role::Member, "obama/obama2.jpg"),
+            ("biden", Role::Stranger, "biden/b.jpg"),
+        ]
+    );
+    // Members' faces come with their mirror image, to be scored the way the labeler scores.
+    match outcome(&file, "obama/obama.jpg") {
+        Outcome::Encoded(face) => {
+            let mirror = face.mirror.as_ref().expect("a mirror view");
+            let d = mirror.distance(&face.embedding);
+            assert!(d > 0.0 && d < 0.6, "the mirror image is the same face: {d}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The members' summary (`embeddings()`) holds no stranger.
+    assert!(file.embeddings().all(|(person, _)| person == "obama"));
+
+    // --strangers elsewhere works the same; a missing folder, or one read as people, does not.
+    let elsewhere = dir.path().join("other-idols");
+    copy(&fixture("biden.jpg"), &elsewhere.join("joe/b.jpg"));
+    let out2 = dir.path().join("e2.msgpack");
+    run_ok(
+        encoder(&data, &out2)
+            .arg("--strangers")
+            .arg(&elsewhere)
+            .arg("-q"),
+    );
+    assert!(read(&out2)
+        .images
+        .iter()
+        .any(|r| r.role == Role::Stranger && r.person == "joe"));
+    let err = run_err(
+        encoder(&data, &out2)
+            .arg("--strangers")
+            .arg(dir.path().join("nope")),
+    );
+    assert!(err.contains("no such folder"), "{err}");
+    let err = run_err(
+        encoder(&data, &out2)
+            .arg("--strangers")
+            .arg(data.join("obama")),
+    );
+    assert!(
+        err.contains("would be read") && err.contains(".strangers"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_crops_folder_inside_the_data_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy(&fixture("obama.jpg"), &data.join("obama/obama.jpg"));
+    copy(&fixture("biden.jpg"), &data.join("biden/biden.jpg"));
+    let output = dir.path().join("encodings.msgpack");
+    for inside in [
+        data.join("faces"),
+        data.join("biden"),
+        data.join("obama/crops"),
+    ] {
+        let err = run_err(encoder(&data, &output).arg("--crops").arg(&inside));
+        assert!(
+            err.contains("inside the data folder") && err.contains("--crops"),
+            "{}: {err}",
+            inside.display()
+        );
+        assert!(!output.exists(), "nothing is encoded");
+    }
+    assert!(
+        !data.join("faces").exists(),
+        "the refused folder is not created"
+    );
+    // Hidden folders are never read as people, and outside is fine.
+    run_ok(
+        encoder(&data, &output)
+            .arg("-q")
+            .arg("--crops")
+            .arg(data.join(".crops")),
+    );
+    run_ok(
+        encoder(&data, &output)
+            .arg("-q")
+            .arg("--crops")
+            .arg(dir.path().join("faces")),
+    );
+    let people: Vec<String> = read(&output)
+        .images
+        .iter()
+        .map(|r| r.person.clone())
+        .collect();
+    assert_eq!(people, ["biden", "obama"]);
+}

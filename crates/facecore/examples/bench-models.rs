@@ -54,7 +54,9 @@ fn main() {
                 let found = analyzer.detect(&picture, Some(960)).unwrap();
                 detect.push(start.elapsed().as_secs_f64());
                 let start = Instant::now();
-                analyzer.embed(&picture, &found[0], false, false).unwrap();
+                analyzer
+                    .embed(&picture, &found[0], facecore::Views::NONE)
+                    .unwrap();
                 embed.push(start.elapsed().as_secs_f64());
             }
             println!(

@@ -18,6 +18,8 @@ pub struct Face {
     pub embedding: Embedding,
     /// The embedding of the face in grey, when asked for.
     pub grey: Option<Embedding>,
+    /// The embedding of the face mirrored, when asked for.
+    pub mirror: Option<Embedding>,
     /// The aligned chip, when asked for.
     pub chip: Option<RgbImage>,
 }
@@ -29,9 +31,36 @@ impl Face {
             landmarks: embedded.landmarks,
             embedding: embedded.embedding,
             grey: embedded.grey,
+            mirror: embedded.mirror,
             chip: embedded.chip,
         }
     }
+}
+
+/// What to compute for a face besides its embedding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Views {
+    /// The face in grey.
+    pub grey: bool,
+    /// The face mirrored left to right.
+    pub mirror: bool,
+    /// The aligned chip, to look at.
+    pub chip: bool,
+}
+
+impl Views {
+    /// The embedding alone.
+    pub const NONE: Views = Views {
+        grey: false,
+        mirror: false,
+        chip: false,
+    };
+    /// The embedding and its mirror view: what a face is scored with.
+    pub const MIRROR: Views = Views {
+        grey: false,
+        mirror: true,
+        chip: false,
+    };
 }
 
 /// Detector and embedder of one worker thread. Not `Sync`.
@@ -78,12 +107,12 @@ impl FaceAnalyzer {
         &mut self,
         picture: &Picture,
         detection: &Detection,
-        grey_view: bool,
-        chip: bool,
+        views: Views,
     ) -> Result<Face, AnalysisError> {
         let options = EmbedOptions {
-            grey_view,
-            chip,
+            grey_view: views.grey,
+            mirror_view: views.mirror,
+            chip: views.chip,
             jitter: self.settings.jitter.max(1),
         };
         let embedded = self.embedder.embed(picture, detection, options)?;
@@ -95,7 +124,7 @@ impl FaceAnalyzer {
         let detections = self.detect(picture, None)?;
         detections
             .iter()
-            .map(|detection| self.embed(picture, detection, false, false))
+            .map(|detection| self.embed(picture, detection, Views::NONE))
             .collect()
     }
 
@@ -115,7 +144,7 @@ impl FaceAnalyzer {
                     confidence: 1.0,
                     landmarks: None,
                 };
-                self.embed(picture, &detection, false, false)
+                self.embed(picture, &detection, Views::NONE)
             })
             .collect()
     }

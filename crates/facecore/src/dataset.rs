@@ -25,7 +25,7 @@ pub enum ScanError {
 pub struct Photo {
     pub person: String,
     pub path: PathBuf,
-    /// Relative to the data folder, `/`-separated (the key stored in the output).
+    /// Relative to the folder scanned, `/`-separated (the key stored in the output).
     pub relative: String,
 }
 
@@ -51,6 +51,9 @@ const NOT_PHOTOS: &[&str] = &[
 
 /// A folder of `data/` that is not a person: where `make all` looks for the video to label.
 pub const VIDEO_FOLDER: &str = "video";
+/// The folder of `data/` holding photos of people who are not members, one folder per person
+/// (`data/.strangers/<anyone>/`): what the trainer sets its bar on.
+pub const STRANGERS_FOLDER: &str = ".strangers";
 
 fn is_hidden(name: &str) -> bool {
     name.starts_with('.')

@@ -80,6 +80,31 @@ impl RgbImage {
         RgbImage::new(self.width, self.height, pixels)
     }
 
+    /// The pixels inside `region` (inclusive corners, already inside the image).
+    pub fn crop(&self, region: &facefile::BoundingBox) -> RgbImage {
+        let (left, top) = (region.left.max(0) as usize, region.top.max(0) as usize);
+        let right = (region.right.max(0) as usize).min(self.width as usize - 1);
+        let bottom = (region.bottom.max(0) as usize).min(self.height as usize - 1);
+        let (w, h) = (right + 1 - left, bottom + 1 - top);
+        let mut pixels = Vec::with_capacity(w * h * 3);
+        for y in top..=bottom {
+            let row = (y * self.width as usize + left) * 3;
+            pixels.extend_from_slice(&self.pixels[row..row + w * 3]);
+        }
+        RgbImage::new(w as u32, h as u32, pixels)
+    }
+
+    /// The picture mirrored left to right.
+    pub fn mirrored(&self) -> RgbImage {
+        let w = self.width as usize;
+        let pixels = self
+            .pixels
+            .chunks_exact(w * 3)
+            .flat_map(|row| row.chunks_exact(3).rev().flatten().copied())
+            .collect();
+        RgbImage::new(self.width, self.height, pixels)
+    }
+
     /// A box-filtered copy `factor` times smaller in each direction (partial edge blocks are
     /// averaged over the pixels they have). Used to run detection on big photos quickly.
     pub fn shrink(&self, factor: u32) -> RgbImage {

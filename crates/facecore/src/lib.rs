@@ -29,7 +29,7 @@ pub mod photo;
 pub mod picture;
 pub mod pool;
 
-pub use analyze::{Face, FaceAnalyzer};
+pub use analyze::{Face, FaceAnalyzer, Views};
 pub use detect::Detection;
 pub use error::{AnalysisError, ImageError, ModelError};
 pub use image_io::{decode_bytes, decode_file, encode_jpeg, DecodeOptions, DecodedImage, RgbImage};

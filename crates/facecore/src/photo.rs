@@ -5,9 +5,9 @@
 use facefile::format::encodings::{EncodedFace, Outcome, Rejection};
 use facefile::MultiFacePolicy;
 
-use crate::analyze::{Face, FaceAnalyzer};
+use crate::analyze::{Face, FaceAnalyzer, Views};
 use crate::detect::{weight, Detection};
-use crate::image_io::{decode_bytes, difference_hash, DecodeOptions};
+use crate::image_io::{decode_bytes, difference_hash, DecodeOptions, RgbImage};
 use crate::picture::Picture;
 
 /// The main face must outweigh the next by this much (area × detector confidence) for
@@ -19,10 +19,8 @@ pub const DOMINANT_WEIGHT_RATIO: f64 = 2.0;
 pub struct ExamineOptions {
     pub decode: DecodeOptions,
     pub policy: MultiFacePolicy,
-    /// Also embed the subject in grey.
-    pub grey_view: bool,
-    /// Also keep the subject's aligned chip.
-    pub chip: bool,
+    /// What to compute for the subject besides its embedding.
+    pub views: Views,
 }
 
 /// What a photo turned out to be.
@@ -78,10 +76,7 @@ pub fn examine(
     let (format, cmyk) = (decoded.format, decoded.cmyk);
     let dhash = difference_hash(&decoded.image);
     let (width, height) = (decoded.image.width(), decoded.image.height());
-    let faces = analyzer.map(|analyzer| {
-        let picture = Picture::from_rgb(decoded.image);
-        find_subject(analyzer, &picture, options)
-    });
+    let faces = analyzer.map(|analyzer| find_faces(decoded.image, analyzer, options));
     Examined {
         sha256,
         size,
@@ -94,6 +89,16 @@ pub fn examine(
             faces,
         }),
     }
+}
+
+/// The faces of a photo already decoded (by [`decode_bytes`] with `options.decode`): how many,
+/// and the subject under the policy, embedded.
+pub fn find_faces(
+    image: RgbImage,
+    analyzer: &mut FaceAnalyzer,
+    options: &ExamineOptions,
+) -> FaceFindings {
+    find_subject(analyzer, &Picture::from_rgb(image), options)
 }
 
 fn find_subject(
@@ -118,7 +123,7 @@ fn find_subject(
             error: None,
         };
     };
-    match analyzer.embed(picture, &detections[index], options.grey_view, options.chip) {
+    match analyzer.embed(picture, &detections[index], options.views) {
         Ok(face) => FaceFindings {
             count: detections.len(),
             subject: Some(face),
@@ -182,6 +187,7 @@ impl Examined {
                 landmarks: face.landmarks,
                 embedding: face.embedding.clone(),
                 extra_views: face.grey.iter().cloned().collect(),
+                mirror: face.mirror.clone(),
                 faces_found: faces.count as u32,
                 image_width: facts.width,
                 image_height: facts.height,

@@ -82,7 +82,7 @@ fn yunet_and_sface_match_opencv_5() {
                 );
             }
             let ours = analyzer
-                .embed(&picture, detection, false, false)
+                .embed(&picture, detection, facecore::Views::NONE)
                 .unwrap()
                 .embedding;
             let theirs = numbers(&face["feature"]);

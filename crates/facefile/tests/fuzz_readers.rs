@@ -6,7 +6,7 @@ use std::path::Path;
 
 use facefile::format::clean_report::{Action, CleanReport, FileReport};
 use facefile::format::encodings::{
-    EncodeSettings, EncodedFace, Encodings, ImageRecord, Outcome, Rejection,
+    EncodeSettings, EncodedFace, Encodings, ImageRecord, Outcome, Rejection, Role,
 };
 use facefile::format::labels::{
     Candidate, FaceLabel, FrameLabels, Labels, TrackSummary, VideoInfo,
@@ -14,7 +14,7 @@ use facefile::format::labels::{
 use facefile::format::manifest::{FailedUrl, Manifest, ManifestEntry};
 use facefile::format::model::{
     Classifier, DecisionRule, Method, NearestNeighbourModel, OperatingPoint, PairModel, RuleOrigin,
-    SvmModel, TrainingFace, TrainingSummary,
+    StrangerClass, StrangerPoint, SvmModel, TrainingFace, TrainingSummary,
 };
 use facefile::{AnalysisSettings, BoundingBox, EmbedderKind, Embedding, Format, Point, Stamped};
 
@@ -114,6 +114,7 @@ fn encodings_reader() {
         landmarks: [Point { x: 3, y: 4 }; 5],
         embedding: embedding(1.0),
         extra_views: vec![embedding(2.0)],
+        mirror: Some(embedding(3.0)),
         faces_found: 1,
         image_width: 100,
         image_height: 90,
@@ -128,10 +129,12 @@ fn encodings_reader() {
                 max_megapixels: 64,
                 apply_exif_orientation: true,
                 grey_views: true,
+                mirror_views: true,
             },
             images: vec![
                 ImageRecord {
                     person: "나연".into(),
+                    role: Role::Member,
                     path: "나연/a.jpg".into(),
                     file_sha256: "ab".repeat(32),
                     file_size: 10,
@@ -139,6 +142,7 @@ fn encodings_reader() {
                 },
                 ImageRecord {
                     person: "Mina".into(),
+                    role: Role::Member,
                     path: "Mina/b.png".into(),
                     file_sha256: "cd".repeat(32),
                     file_size: 3,
@@ -156,7 +160,7 @@ fn encodings_reader() {
 fn model_reader() {
     let rule = DecisionRule {
         min_probability: 0.4,
-        max_distance: 1.0,
+        max_distance: Some(1.0),
         split_distance: 1.1,
         origin: RuleOrigin::Learned(OperatingPoint {
             precision_target: 0.98,
@@ -172,6 +176,7 @@ fn model_reader() {
         Some(EmbedderKind::Sface.id()),
         Classifier {
             classes: vec!["Mina".into(), "Sana".into()],
+            strangers: None,
             method: Method::Svm(SvmModel {
                 c: 1.0,
                 pairs: vec![PairModel {
@@ -206,6 +211,115 @@ fn model_reader() {
     fuzz("nn-model.msgpack", nn, ROUNDS);
 }
 
+/// A model of three members and strangers: four classes, six pairs.
+fn four_class_model() -> Stamped<Classifier> {
+    let pairs = (0..4u32)
+        .flat_map(|first| ((first + 1)..4).map(move |second| (first, second)))
+        .map(|(first, second)| PairModel {
+            first,
+            second,
+            weights: vec![0.01 * (first + 2 * second) as f64; 128],
+            bias: 0.1,
+            platt_a: -2.0,
+            platt_b: 0.1,
+        })
+        .collect();
+    Stamped::new(
+        "svm-trainer test",
+        Some(EmbedderKind::Sface.id()),
+        Classifier {
+            classes: vec!["Mina".into(), "Momo".into(), "Sana".into()],
+            strangers: Some(StrangerClass {
+                people: 2,
+                photos: 5,
+            }),
+            method: Method::Svm(SvmModel { c: 1.0, pairs }),
+            training: (0..4)
+                .map(|class| TrainingFace {
+                    class,
+                    embedding: embedding(class as f32),
+                })
+                .collect(),
+            rule: DecisionRule {
+                min_probability: 0.3,
+                max_distance: None,
+                split_distance: 1.1,
+                origin: RuleOrigin::Strangers(StrangerPoint {
+                    share_target: 0.01,
+                    strangers: 5,
+                    people: 2,
+                    stranger_acceptance: 0.0,
+                    members: 9,
+                    coverage: 0.9,
+                    wrong: 0.0,
+                }),
+            },
+            summary: TrainingSummary::default(),
+        },
+    )
+}
+
+#[test]
+fn model_with_strangers_reader() {
+    fuzz("strangers-model.msgpack", four_class_model(), ROUNDS);
+}
+
+/// The pair list, mutated the way a flipped bit or a hand edit would (a class number changed,
+/// two classes swapped, a pair copied over another): every model that is accepted compares each
+/// unordered pair of classes exactly once, the smaller first.
+#[test]
+fn model_pair_lists() {
+    let valid = four_class_model();
+    let n = valid.body.class_count() as u32;
+    let mut rng = Rng(0x005e_ed0f_9a1e);
+    let (mut accepted, mut refused) = (0, 0);
+    for _ in 0..ROUNDS {
+        let mut model = valid.clone();
+        let Method::Svm(svm) = &mut model.body.method else {
+            unreachable!()
+        };
+        for _ in 0..1 + rng.below(3) {
+            let i = rng.below(svm.pairs.len());
+            match rng.below(4) {
+                0 => svm.pairs[i].first = rng.below(n as usize + 1) as u32,
+                1 => svm.pairs[i].second = rng.below(n as usize + 1) as u32,
+                2 => {
+                    let pair = &mut svm.pairs[i];
+                    std::mem::swap(&mut pair.first, &mut pair.second);
+                }
+                _ => {
+                    let j = rng.below(svm.pairs.len());
+                    svm.pairs[i] = svm.pairs[j].clone();
+                }
+            }
+        }
+        let bytes = model.to_bytes().unwrap();
+        match Stamped::<Classifier>::from_bytes(Path::new("pairs.msgpack"), &bytes) {
+            Ok(read) => {
+                accepted += 1;
+                let Method::Svm(svm) = &read.body.method else {
+                    unreachable!()
+                };
+                let mut seen: Vec<(u32, u32)> =
+                    svm.pairs.iter().map(|p| (p.first, p.second)).collect();
+                seen.sort_unstable();
+                let all: Vec<(u32, u32)> = (0..n)
+                    .flat_map(|a| ((a + 1)..n).map(move |b| (a, b)))
+                    .collect();
+                assert_eq!(seen, all, "an accepted pair list must hold every pair once");
+            }
+            Err(error) => {
+                refused += 1;
+                assert!(error.to_string().contains("pairs.msgpack"), "{error}");
+            }
+        }
+    }
+    assert!(
+        refused > ROUNDS / 2,
+        "{accepted} accepted, {refused} refused"
+    );
+}
+
 #[test]
 fn labels_reader() {
     let file = Stamped::new(
@@ -222,7 +336,7 @@ fn labels_reader() {
             },
             classes: vec!["Mina".into()],
             min_probability: 0.4,
-            max_distance: 0.9,
+            max_distance: Some(0.9),
             frames: (0..2)
                 .map(|index| FrameLabels {
                     index,
@@ -248,6 +362,7 @@ fn labels_reader() {
                     probability: 0.3,
                 }],
                 unknown_reason: Some("too far".into()),
+                lost_to_another: None,
             }],
             cuts: vec![0],
         },

@@ -25,7 +25,9 @@ fn load(path: &str) -> Dataset {
     Dataset::new(
         pairs.iter().map(|(name, embedding)| Sample {
             name,
+            stranger: false,
             embedding,
+            mirror: None,
             extra_views: &[],
         }),
         EmbedderKind::Dlib,

@@ -1,17 +1,16 @@
 //! Fitting the classifier: one-vs-one linear SVMs calibrated as libsvm does, C chosen by
-//! cross-validation, or nearest neighbour when some person has too few photos; then the decision
-//! rule learned from the training photos themselves ([`crate::rule`]).
+//! cross-validation, or nearest neighbour when some person has too few photos. The strangers, when
+//! there are some, are one more class. The decision rule is learned afterwards ([`crate::rule`]).
 
 use classifier::Predictor;
 use facefile::format::model::{
-    Classifier, DecisionRule, Method, NearestNeighbourModel, PairModel, RuleOrigin, SvmModel,
-    TrainingFace, TrainingSummary,
+    Classifier, DecisionRule, Method, NearestNeighbourModel, PairModel, RuleOrigin, StrangerClass,
+    SvmModel, TrainingFace, TrainingSummary,
 };
 use rayon::prelude::*;
 
 use crate::dataset::Dataset;
 use crate::rng::Rng;
-use crate::rule::{self, OperatingData};
 use crate::solver::{self, LinearModel};
 use crate::{platt, validate};
 
@@ -32,7 +31,10 @@ pub const DEFAULT_PRECISION_TARGET: f64 = 0.98;
 pub enum TrainError {
     #[error("no embeddings to train on")]
     Empty,
-    #[error("only one person ({0}); a classifier needs photos of at least two people")]
+    #[error(
+        "only one person ({0}); a classifier needs photos of at least two people, or of one \
+         person and of strangers (people who are not members, in data/.strangers/<anyone>/)"
+    )]
     OneClass(String),
     #[error("{0} has no photos")]
     EmptyClass(String),
@@ -55,8 +57,12 @@ pub struct TrainConfig {
     pub folds: usize,
     pub seed: u64,
     pub method: MethodChoice,
-    /// The precision the learned decision rule must keep on held-out photos and simulated strangers.
+    /// Without strangers: the precision the learned decision rule must keep on held-out photos
+    /// and simulated strangers.
     pub precision_target: f64,
+    /// With strangers: the share of strangers' photos (each unseen by the model scoring it) the
+    /// rule may name.
+    pub stranger_share: f64,
 }
 
 impl Default for TrainConfig {
@@ -68,6 +74,7 @@ impl Default for TrainConfig {
             seed: 0,
             method: MethodChoice::Auto,
             precision_target: DEFAULT_PRECISION_TARGET,
+            stranger_share: crate::rule::strangers::DEFAULT_STRANGER_SHARE,
         }
     }
 }
@@ -79,18 +86,8 @@ pub enum Plan {
     NearestNeighbour { reason: String },
 }
 
-/// A fitted model and how it was chosen.
-#[derive(Debug, Clone)]
-pub struct FittedModel {
-    pub classifier: Classifier,
-    /// Cross-validated accuracy of each C tried (empty when C was fixed or no SVM was fitted).
-    pub c_search: Vec<(f64, f64)>,
-    /// The held-out predictions the decision rule was chosen on (`None` when too few photos).
-    pub operating: Option<OperatingData>,
-}
-
 pub(crate) fn check(dataset: &Dataset) -> Result<(), TrainError> {
-    if dataset.is_empty() {
+    if dataset.is_empty() || dataset.members() == 0 {
         return Err(TrainError::Empty);
     }
     if dataset.classes.len() < 2 {
@@ -136,27 +133,6 @@ pub fn plan(dataset: &Dataset, config: &TrainConfig) -> (Plan, Vec<(f64, f64)>) 
     (Plan::NearestNeighbour { reason }, Vec::new())
 }
 
-/// Fits the classifier on the whole dataset, then learns its decision rule.
-pub fn fit_model(dataset: &Dataset, config: &TrainConfig) -> Result<FittedModel, TrainError> {
-    check(dataset)?;
-    let (plan, c_search) = plan(dataset, config);
-    let mut classifier = fit_plan(dataset, &plan, config.seed);
-    let (rule, operating) = rule::learn(dataset, &plan, config);
-    classifier.rule = rule;
-    classifier.summary = TrainingSummary {
-        samples: dataset.photo_count(),
-        samples_per_class: dataset.counts(),
-        cv_accuracy: None,
-        cv_folds: config.folds,
-        seed: config.seed,
-    };
-    Ok(FittedModel {
-        classifier,
-        c_search,
-        operating,
-    })
-}
-
 /// A classifier fitted with `plan` (its rule is a placeholder until [`rule::learn`] sets it).
 pub fn fit_plan(dataset: &Dataset, plan: &Plan, seed: u64) -> Classifier {
     let method = match plan {
@@ -166,7 +142,15 @@ pub fn fit_plan(dataset: &Dataset, plan: &Plan, seed: u64) -> Classifier {
     };
     let published = dataset.embedder.published_same_person_distance();
     Classifier {
-        classes: dataset.classes.clone(),
+        classes: dataset.classes[..dataset.members()].to_vec(),
+        strangers: dataset.strangers.then(|| StrangerClass {
+            people: dataset.stranger_people.len(),
+            photos: dataset
+                .stranger_of_photo
+                .iter()
+                .filter(|s| s.is_some())
+                .count(),
+        }),
         method,
         training: dataset
             .labels
@@ -179,7 +163,7 @@ pub fn fit_plan(dataset: &Dataset, plan: &Plan, seed: u64) -> Classifier {
             .collect(),
         rule: DecisionRule {
             min_probability: 0.0,
-            max_distance: published,
+            max_distance: Some(published),
             split_distance: published,
             origin: RuleOrigin::Published {
                 reason: "not learned yet".into(),
@@ -364,16 +348,16 @@ fn vote(models: &[((usize, usize), Option<LinearModel>)], k: usize, x: &[f64]) -
     votes.iter().position(|&v| v == max).expect("max exists")
 }
 
-/// Predictions of `model` for the photos of `dataset` that `held_out` selects (their own
-/// embeddings, not their extra views): (row index, prediction).
+/// Predictions of `model` for the photos of `dataset` that `held_out` selects, each scored as the
+/// labeler scores a face (its probe): (photo, prediction).
 pub(crate) fn predict_photos(
     model: &Classifier,
     dataset: &Dataset,
     held_out: impl Fn(u32) -> bool,
 ) -> Vec<(usize, classifier::Prediction)> {
     let predictor = Predictor::new(model);
-    (0..dataset.len())
-        .filter(|&i| dataset.primary[i] && held_out(dataset.photos[i]))
-        .map(|i| (i, predictor.predict(&dataset.embeddings[i])))
+    (0..dataset.photo_count())
+        .filter(|&p| held_out(p as u32))
+        .map(|p| (p, predictor.predict(&dataset.probes[p])))
         .collect()
 }

@@ -31,7 +31,11 @@ pub fn stratified_folds(labels: &[u32], folds: usize, seed: u64) -> Vec<usize> {
 /// One held-out photo's prediction.
 #[derive(Debug, Clone)]
 pub struct HeldOut {
+    /// The photo, numbered as in the dataset.
+    pub photo: usize,
     pub truth: usize,
+    /// The most probable class, the strangers' (numbered after the members) included.
+    pub predicted: usize,
     pub prediction: Prediction,
 }
 
@@ -47,7 +51,7 @@ impl CrossValidation {
         let correct = self
             .held_out
             .iter()
-            .filter(|h| h.prediction.class == h.truth)
+            .filter(|h| h.predicted == h.truth)
             .count();
         correct as f64 / self.held_out.len().max(1) as f64
     }
@@ -65,7 +69,8 @@ pub fn cross_validate(
         return Ok(None);
     }
     let folds = config.folds.min(min_count).max(2);
-    let fold_of_photo = stratified_folds(&dataset.photo_labels(), folds, config.seed);
+    let labels = dataset.photo_labels();
+    let fold_of_photo = stratified_folds(&labels, folds, config.seed);
     let per_fold: Vec<Vec<(usize, HeldOut)>> = (0..folds)
         .into_par_iter()
         .map(|fold| {
@@ -74,11 +79,19 @@ pub fn cross_validate(
             let model = train::fit_plan(&training, &plan, config.seed);
             train::predict_photos(&model, dataset, |p| fold_of_photo[p as usize] == fold)
                 .into_iter()
-                .map(|(row, prediction)| {
+                .map(|(photo, prediction)| {
+                    let predicted =
+                        if dataset.strangers && prediction.stranger > prediction.probability {
+                            dataset.members()
+                        } else {
+                            prediction.class
+                        };
                     (
-                        dataset.photos[row] as usize,
+                        photo,
                         HeldOut {
-                            truth: dataset.labels[row] as usize,
+                            photo,
+                            truth: labels[photo] as usize,
+                            predicted,
                             prediction,
                         },
                     )

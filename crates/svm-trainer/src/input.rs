@@ -3,14 +3,19 @@
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use facefile::format::encodings::EncodingsFile;
+use facefile::format::encodings::{EncodingsFile, Role};
 use facefile::{EmbedderKind, Embedding};
 
 /// One photo's embeddings.
 #[derive(Debug, Clone)]
 pub struct Photo {
     pub name: String,
+    /// Someone who is not a member (`data/.strangers/<anyone>/`, or `--strangers`).
+    pub stranger: bool,
+    /// Where the photo is (relative to its data folder), or the CSV line it came from.
+    pub source: String,
     pub embedding: Embedding,
+    pub mirror: Option<Embedding>,
     pub extra_views: Vec<Embedding>,
 }
 
@@ -64,7 +69,10 @@ fn read_encodings(path: &Path, bytes: &[u8]) -> Result<Input> {
         .filter_map(|record| {
             record.face().map(|face| Photo {
                 name: record.person.clone(),
+                stranger: record.role == Role::Stranger,
+                source: record.path.clone(),
                 embedding: face.embedding.clone(),
+                mirror: face.mirror.clone(),
                 extra_views: face.extra_views.clone(),
             })
         })
@@ -140,7 +148,10 @@ fn read_csv(path: &Path, bytes: &[u8], embedder: EmbedderKind) -> Result<Input> 
         }
         photos.push(Photo {
             name,
+            stranger: false,
+            source: format!("{}:{number}", path.display()),
             embedding: Embedding::new(embedding).expect("finite values checked"),
+            mirror: None,
             extra_views: Vec::new(),
         });
     }

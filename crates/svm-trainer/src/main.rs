@@ -25,9 +25,12 @@ use report::{CSearchRow, Report};
 /// The model is a one-vs-one linear SVM with probabilities calibrated as libsvm does (Platt scaling
 /// on internal cross-validation, pairwise coupling); C is chosen by cross-validation unless given.
 /// With fewer than 5 photos of some person it falls back to nearest-neighbour matching and says so.
-/// The decision rule (the probability and distance a name needs) is learned from the photos
-/// themselves: held-out photos, and each person's photos scored by a model that never saw her,
-/// which is what another group's idol is to the real model.
+///
+/// Photos of people who are not members (the encoder's strangers, from data/.strangers/, or
+/// --strangers) are learned as one more class, "someone else", and the decision rule is set on
+/// them: the lowest probability that names at most --stranger-share of their photos, each scored
+/// by a model that never saw that person. Without strangers, the rule (probability and distance)
+/// is learned from the members' photos alone, and the report says so.
 #[derive(Parser, Debug)]
 #[command(
     name = "svm-trainer",
@@ -63,8 +66,18 @@ struct Args {
     #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     method: MethodArg,
 
-    /// The share of names that must be right (on held-out photos and simulated strangers); the
-    /// rule names as many faces as it can while keeping it.
+    /// More photos of people who are not members: every face in this encodings file (e.g.
+    /// `encoder -d other-idols/ -f strangers.msgpack`) counts as a stranger.
+    #[arg(long, value_name = "FILE")]
+    strangers: Option<PathBuf>,
+
+    /// With strangers: the share of their photos the rule may name (it names as many faces as it
+    /// can while keeping to it).
+    #[arg(long, value_name = "P", default_value_t = svm_fit::rule::strangers::DEFAULT_STRANGER_SHARE)]
+    stranger_share: f64,
+
+    /// Without strangers: the share of names that must be right (on held-out photos and
+    /// simulated strangers); the rule names as many faces as it can while keeping it.
     #[arg(long, value_name = "P", default_value_t = svm_fit::train::DEFAULT_PRECISION_TARGET)]
     precision: f64,
 
@@ -144,10 +157,31 @@ fn run(args: Args) -> Result<()> {
             Ok(test)
         })
         .transpose()?;
+    let mut photos = input.photos;
+    if let Some(path) = &args.strangers {
+        let more = input::read(path, csv_embedder)?;
+        anyhow::ensure!(
+            more.embedder == input.embedder,
+            "{} holds {} embeddings but {} holds {}; encode both with the same --embedder",
+            path.display(),
+            more.embedder,
+            args.input.display(),
+            input.embedder
+        );
+        photos.extend(more.photos.into_iter().map(|p| input::Photo {
+            stranger: true,
+            ..p
+        }));
+    }
+    let photos = strangers_if_enough(photos, quiet);
+    let test = test.map(|test| without_training_photos(test, &photos, args.test.as_deref(), quiet));
+    let test = test.transpose()?;
     let dataset = Dataset::new(
-        input.photos.iter().map(|p| Sample {
+        photos.iter().map(|p| Sample {
             name: &p.name,
+            stranger: p.stranger,
             embedding: &p.embedding,
+            mirror: p.mirror.as_ref(),
             extra_views: &p.extra_views,
         }),
         input.embedder,
@@ -162,6 +196,7 @@ fn run(args: Args) -> Result<()> {
             MethodArg::Nn => MethodChoice::NearestNeighbour,
         },
         precision_target: args.precision,
+        stranger_share: args.stranger_share,
         ..TrainConfig::default()
     };
 
@@ -184,6 +219,7 @@ fn run(args: Args) -> Result<()> {
     let report = build_report(
         &args,
         &dataset,
+        &photos,
         &fitted,
         &model,
         cv.as_ref(),
@@ -231,6 +267,11 @@ fn check_args(args: &Args) -> Result<()> {
         "--precision must be above 0 and at most 1, got {}",
         args.precision
     );
+    anyhow::ensure!(
+        (0.0..1.0).contains(&args.stranger_share),
+        "--stranger-share must be at least 0 and below 1, got {}",
+        args.stranger_share
+    );
     if let Some(c) = args.c {
         anyhow::ensure!(
             c > 0.0 && c.is_finite(),
@@ -240,6 +281,9 @@ fn check_args(args: &Args) -> Result<()> {
     let mut inputs = vec![("--input", args.input.as_path())];
     if let Some(test) = &args.test {
         inputs.push(("--test", test.as_path()));
+    }
+    if let Some(strangers) = &args.strangers {
+        inputs.push(("--strangers", strangers.as_path()));
     }
     let mut outputs = vec![("--output", args.output.as_path())];
     for (flag, path) in [("--report", &args.report), ("--plot", &args.plot)] {
@@ -251,10 +295,64 @@ fn check_args(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// The strangers are kept when there are enough of them to set the rule on; otherwise they are
+/// left out, and the user is told why.
+fn strangers_if_enough(photos: Vec<input::Photo>, quiet: bool) -> Vec<input::Photo> {
+    use svm_fit::rule::strangers::{MIN_STRANGER_PEOPLE, MIN_STRANGER_PHOTOS};
+    let strangers: Vec<&input::Photo> = photos.iter().filter(|p| p.stranger).collect();
+    if strangers.is_empty() {
+        return photos;
+    }
+    let mut people: Vec<&str> = strangers.iter().map(|p| p.name.as_str()).collect();
+    people.sort_unstable();
+    people.dedup();
+    if people.len() >= MIN_STRANGER_PEOPLE && strangers.len() >= MIN_STRANGER_PHOTOS {
+        return photos;
+    }
+    if !quiet {
+        eprintln!(
+            "note: {} photos of {} strangers are too few to set the rule on (at least \
+             {MIN_STRANGER_PHOTOS} photos of {MIN_STRANGER_PEOPLE} people are needed); they are left \
+             out and the rule is learned from the members' photos alone",
+            strangers.len(),
+            people.len()
+        );
+    }
+    photos.into_iter().filter(|p| !p.stranger).collect()
+}
+
+/// `--test` photos that are also training photos (the same embedding) would measure the model on
+/// what it learned: they are left out, and said so; a test set made only of them is refused.
+fn without_training_photos(
+    mut test: input::Input,
+    training: &[input::Photo],
+    path: Option<&std::path::Path>,
+    quiet: bool,
+) -> Result<input::Input> {
+    let path = path.expect("a test file").display();
+    let before = test.photos.len();
+    test.photos
+        .retain(|t| !training.iter().any(|p| p.embedding == t.embedding));
+    let overlap = before - test.photos.len();
+    anyhow::ensure!(
+        !test.photos.is_empty(),
+        "every photo of {path} is also a training photo: a test on them would only measure what the \
+         model learned; give photos it was not trained on"
+    );
+    if overlap > 0 && !quiet {
+        eprintln!(
+            "note: {overlap} of the {before} photos of {path} are also training photos; they are left \
+             out of the test"
+        );
+    }
+    Ok(test)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn build_report(
     args: &Args,
     dataset: &Dataset,
+    photos: &[input::Photo],
     fitted: &svm_fit::FittedModel,
     model: &Classifier,
     cv: Option<&svm_fit::CrossValidation>,
@@ -274,10 +372,11 @@ fn build_report(
             None,
         ),
     };
-    let choice = fitted
-        .operating
-        .as_ref()
-        .map(|data| data.choose(args.precision));
+    let operating = match &fitted.evidence {
+        svm_fit::Evidence::Members(data) => Some(data),
+        _ => None,
+    };
+    let choice = operating.map(|data| data.choose(args.precision));
     let thresholds = Thresholds::from_rule(&model.rule, None);
     Report {
         embedder: dataset.embedder.to_string(),
@@ -294,16 +393,18 @@ fn build_report(
             .map(|&(c, cv_accuracy)| CSearchRow { c, cv_accuracy })
             .collect(),
         rule: report::rule_report(model, choice.as_ref(), args.threshold),
-        curve: report::curve(fitted.operating.as_ref()),
+        curve: report::curve(operating),
         fit_seconds,
         cross_validation: cv.map(|cv| {
             report::cv_report(
                 cv,
                 &dataset.classes,
+                photos,
                 args.seed,
                 cv_started.elapsed().as_secs_f64(),
             )
         }),
-        test: test.map(|test| report::test_report(model, &thresholds, &test.photos)),
+        test: test
+            .map(|test| report::test_report(model, dataset.embedder, &thresholds, &test.photos)),
     }
 }

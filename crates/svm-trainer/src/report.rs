@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use classifier::{decide, Predictor, Thresholds};
 use facefile::format::model::{Classifier, RuleOrigin};
 use serde::Serialize;
-use svm_fit::rule::Choice;
+use svm_fit::rule::members::Choice;
 use svm_fit::{CrossValidation, OperatingData};
 
 use crate::input::Photo;
@@ -42,17 +42,24 @@ pub struct CSearchRow {
 #[derive(Debug, Serialize)]
 pub struct RuleReport {
     pub min_probability: f64,
-    pub max_distance: f32,
+    /// `None`: no distance limit (a rule set on strangers).
+    pub max_distance: Option<f32>,
     pub split_distance: f32,
-    /// `learned` or `published`.
+    /// `strangers` (set on photos of people who are not members), `learned` (from the members'
+    /// photos alone) or `published`.
     pub origin: String,
+    /// `learned`: the precision it keeps; `strangers`: the share of strangers it may name.
     pub precision_target: Option<f64>,
-    /// On the held-out photos and simulated strangers it was chosen on.
+    pub stranger_share_target: Option<f64>,
+    /// On the held-out photos and (real or simulated) strangers it was set on.
     pub coverage: Option<f64>,
     pub precision: Option<f64>,
+    pub wrong: Option<f64>,
     pub stranger_acceptance: Option<f64>,
     pub members: Option<usize>,
     pub strangers: Option<usize>,
+    /// Different people among the strangers.
+    pub stranger_people: Option<usize>,
     pub reached_target: Option<bool>,
     pub reason: Option<String>,
     /// `-t` given: the probability the user asked for instead of the learned one.
@@ -63,7 +70,7 @@ pub struct RuleReport {
 pub struct CurvePoint {
     pub precision_target: f64,
     pub min_probability: f64,
-    pub max_distance: f32,
+    pub max_distance: Option<f32>,
     pub coverage: f64,
     pub precision: f64,
     pub stranger_acceptance: f64,
@@ -78,7 +85,19 @@ pub struct CvReport {
     pub per_class: Vec<ClassScore>,
     /// `confusion[true][predicted]`, rows and columns in `classes` order.
     pub confusion: Vec<Vec<usize>>,
+    /// The held-out photos taken for someone else, most confident first: each may be a photo of
+    /// the wrong person in the folder (move it), or a hard one (keep it).
+    pub suspects: Vec<Suspect>,
     pub seconds: f64,
+}
+
+/// A photo the cross-validated model took for someone else.
+#[derive(Debug, Serialize)]
+pub struct Suspect {
+    pub path: String,
+    pub person: String,
+    pub taken_for: String,
+    pub probability: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,25 +133,50 @@ pub fn rule_report(
     threshold_override: Option<f64>,
 ) -> RuleReport {
     let rule = &model.rule;
-    let (origin, point, reason) = match &rule.origin {
-        RuleOrigin::Learned(point) => ("learned", Some(point), None),
-        RuleOrigin::Published { reason } => ("published", None, Some(reason.clone())),
-    };
-    RuleReport {
+    let mut report = RuleReport {
         min_probability: rule.min_probability,
         max_distance: rule.max_distance,
         split_distance: rule.split_distance,
-        origin: origin.into(),
-        precision_target: point.map(|p| p.precision_target),
-        coverage: point.map(|p| p.coverage),
-        precision: point.map(|p| p.precision),
-        stranger_acceptance: point.map(|p| p.stranger_acceptance),
-        members: point.map(|p| p.members),
-        strangers: point.map(|p| p.strangers),
+        origin: String::new(),
+        precision_target: None,
+        stranger_share_target: None,
+        coverage: None,
+        precision: None,
+        wrong: None,
+        stranger_acceptance: None,
+        members: None,
+        strangers: None,
+        stranger_people: None,
         reached_target: choice.map(|c| c.reached),
-        reason,
+        reason: None,
         threshold_override,
+    };
+    match &rule.origin {
+        RuleOrigin::Strangers(point) => {
+            report.origin = "strangers".into();
+            report.stranger_share_target = Some(point.share_target);
+            report.coverage = Some(point.coverage);
+            report.wrong = Some(point.wrong);
+            report.stranger_acceptance = Some(point.stranger_acceptance);
+            report.members = Some(point.members);
+            report.strangers = Some(point.strangers);
+            report.stranger_people = Some(point.people);
+        }
+        RuleOrigin::Learned(point) => {
+            report.origin = "learned".into();
+            report.precision_target = Some(point.precision_target);
+            report.coverage = Some(point.coverage);
+            report.precision = Some(point.precision);
+            report.stranger_acceptance = Some(point.stranger_acceptance);
+            report.members = Some(point.members);
+            report.strangers = Some(point.strangers);
+        }
+        RuleOrigin::Published { reason } => {
+            report.origin = "published".into();
+            report.reason = Some(reason.clone());
+        }
     }
+    report
 }
 
 pub fn curve(data: Option<&OperatingData>) -> Vec<CurvePoint> {
@@ -152,12 +196,33 @@ pub fn curve(data: Option<&OperatingData>) -> Vec<CurvePoint> {
         .collect()
 }
 
-pub fn cv_report(cv: &CrossValidation, classes: &[String], seed: u64, seconds: f64) -> CvReport {
+pub fn cv_report(
+    cv: &CrossValidation,
+    classes: &[String],
+    photos: &[Photo],
+    seed: u64,
+    seconds: f64,
+) -> CvReport {
     let k = classes.len();
     let mut confusion = vec![vec![0usize; k]; k];
+    let mut suspects = Vec::new();
     for h in &cv.held_out {
-        confusion[h.truth][h.prediction.class] += 1;
+        confusion[h.truth][h.predicted] += 1;
+        if h.truth != h.predicted {
+            let photo = &photos[h.photo];
+            suspects.push(Suspect {
+                path: photo.source.clone(),
+                person: classes[h.truth].clone(),
+                taken_for: classes[h.predicted].clone(),
+                probability: if h.predicted < h.prediction.probabilities.len() {
+                    h.prediction.probabilities[h.predicted]
+                } else {
+                    h.prediction.stranger
+                },
+            });
+        }
     }
+    suspects.sort_by(|a, b| b.probability.total_cmp(&a.probability));
     let per_class = (0..k)
         .map(|c| {
             let support: usize = confusion[c].iter().sum();
@@ -185,20 +250,31 @@ pub fn cv_report(cv: &CrossValidation, classes: &[String], seed: u64, seconds: f
         accuracy: cv.accuracy(),
         per_class,
         confusion,
+        suspects,
         seconds,
     }
 }
 
 /// Scores the model on held-out photos: members are photos of people it knows, the rest are
 /// strangers.
-pub fn test_report(model: &Classifier, thresholds: &Thresholds, photos: &[Photo]) -> TestReport {
+pub fn test_report(
+    model: &Classifier,
+    embedder: facefile::EmbedderKind,
+    thresholds: &Thresholds,
+    photos: &[Photo],
+) -> TestReport {
     let predictor = Predictor::new(model);
     let (mut members, mut strangers) = (0usize, 0usize);
     let (mut top1, mut right, mut wrong, mut accepted) = (0usize, 0usize, 0usize, 0usize);
+    let unit = embedder.unit_length();
     for photo in photos {
-        let prediction = predictor.predict(&photo.embedding);
+        let probe = classifier::face_vector(&photo.embedding, photo.mirror.as_ref(), unit);
+        let prediction = predictor.predict(&probe);
         let named = decide(&prediction, thresholds).class();
-        match model.classes.iter().position(|c| *c == photo.name) {
+        let member = (!photo.stranger)
+            .then(|| model.classes.iter().position(|c| *c == photo.name))
+            .flatten();
+        match member {
             Some(truth) => {
                 members += 1;
                 top1 += (prediction.class == truth) as usize;
@@ -240,7 +316,8 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} photos ({} with grey views) of {} people, {} embeddings; method: {}",
+        "{} photos ({} views: each also mirrored and in grey) of {} classes, {} embeddings; \
+         method: {}",
         report.photos,
         report.views,
         report.classes.len(),
@@ -331,17 +408,53 @@ fn render_cv(out: &mut String, report: &Report, cv: &CvReport) {
             let _ = writeln!(out, "  {truth} taken for {predicted}: {n}×");
         }
     }
+    if !cv.suspects.is_empty() {
+        let _ = writeln!(
+            out,
+            "photos taken for someone else (check them: a photo of the wrong person in a folder \
+             teaches the model wrong; move it out):"
+        );
+        for suspect in cv.suspects.iter().take(10) {
+            let _ = writeln!(
+                out,
+                "  {}  {} taken for {} ({})",
+                suspect.path,
+                suspect.person,
+                suspect.taken_for,
+                percent(suspect.probability)
+            );
+        }
+        if cv.suspects.len() > 10 {
+            let _ = writeln!(
+                out,
+                "  … {} more in the JSON report",
+                cv.suspects.len() - 10
+            );
+        }
+    }
 }
 
 fn render_rule(out: &mut String, report: &Report) {
     let rule = &report.rule;
-    let _ = writeln!(
-        out,
-        "\ndecision rule: a face is named when its best candidate has probability ≥ {:.3} and a \
-         training photo of her within distance {:.3}; otherwise Unknown",
-        rule.threshold_override.unwrap_or(rule.min_probability),
-        rule.max_distance
-    );
+    let probability = rule.threshold_override.unwrap_or(rule.min_probability);
+    match rule.max_distance {
+        None => {
+            let _ = writeln!(
+                out,
+                "\ndecision rule: a face is named when its best candidate among the members has \
+                 probability ≥ {probability:.3} (the rest goes to \"someone else\"); otherwise \
+                 Unknown"
+            );
+        }
+        Some(distance) => {
+            let _ = writeln!(
+                out,
+                "\ndecision rule: a face is named when its best candidate has probability ≥ \
+                 {probability:.3} and a training photo of her within distance {distance:.3}; \
+                 otherwise Unknown"
+            );
+        }
+    }
     if let Some(t) = rule.threshold_override {
         let _ = writeln!(
             out,
@@ -349,23 +462,77 @@ fn render_rule(out: &mut String, report: &Report) {
             rule.min_probability
         );
     }
-    match (&rule.reason, rule.coverage) {
-        (Some(reason), _) => {
-            let _ = writeln!(out, "  not learned: {reason}");
+    match rule.origin.as_str() {
+        "published" => {
+            let _ = writeln!(
+                out,
+                "  not learned: {}",
+                rule.reason.as_deref().unwrap_or_default()
+            );
+            let _ = writeln!(
+                out,
+                "  how sure: nothing was measured; add photos of people who are not members to \
+                 data/.strangers/<anyone>/ (other groups' idols) to set the rule on them"
+            );
         }
-        (None, Some(coverage)) => {
+        "strangers" => {
+            let _ = writeln!(
+                out,
+                "  set on {} photos of {} people who are not members, each scored by a model that \
+                 never saw that person: it names {} of them (target ≤ {})",
+                rule.strangers.unwrap_or(0),
+                rule.stranger_people.unwrap_or(0),
+                percent(rule.stranger_acceptance.unwrap_or(0.0)),
+                percent(rule.stranger_share_target.unwrap_or(0.0)),
+            );
+            let _ = writeln!(
+                out,
+                "  held-out member photos ({}, cross-validated): {} named right, {} named as \
+                 another member",
+                rule.members.unwrap_or(0),
+                percent(rule.coverage.unwrap_or(0.0)),
+                percent(rule.wrong.unwrap_or(0.0)),
+            );
+            let strangers = rule.strangers.unwrap_or(0);
+            if strangers < 100 {
+                let _ = writeln!(
+                    out,
+                    "  how sure: with {strangers} strangers' photos the bar rests on the \
+                     best-scoring few; more strangers (a few photos each of many people) make it \
+                     steadier"
+                );
+            }
+        }
+        _ => {
             let _ = writeln!(
                 out,
                 "  learned on {} held-out photos and {} simulated strangers (each person's photos \
-                 scored by a model trained without her), for precision ≥ {}: {} of the photos named \
-                 correctly, precision {}, {} of the strangers named",
+                 scored by a model trained without her), for precision ≥ {}: {} of the photos \
+                 named correctly, precision {}, {} of the strangers named",
                 rule.members.unwrap_or(0),
                 rule.strangers.unwrap_or(0),
                 percent(rule.precision_target.unwrap_or(0.0)),
-                percent(coverage),
+                percent(rule.coverage.unwrap_or(0.0)),
                 percent(rule.precision.unwrap_or(0.0)),
                 percent(rule.stranger_acceptance.unwrap_or(0.0)),
             );
+            let members = rule.members.unwrap_or(0);
+            if members < svm_fit::rule::MIN_MEMBER_PHOTOS {
+                let _ = writeln!(
+                    out,
+                    "  how sure: not very: it rests on {members} photos, so it is set strictly (no \
+                     simulated stranger named) and may leave members Unknown in video; more photos \
+                     of each member, and photos of people who are not members in \
+                     data/.strangers/<anyone>/, make it both surer and less strict"
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  how sure: no photos of people who are not members were given, so other \
+                     groups' idols are only simulated; add some to data/.strangers/<anyone>/ to set \
+                     the rule on real ones"
+                );
+            }
             if rule.reached_target == Some(false) {
                 let _ = writeln!(
                     out,
@@ -374,7 +541,6 @@ fn render_rule(out: &mut String, report: &Report) {
                 );
             }
         }
-        (None, None) => {}
     }
     let _ = writeln!(
         out,

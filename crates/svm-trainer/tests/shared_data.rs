@@ -1,5 +1,7 @@
 //! Second tier: the trainer on the real TWICE seed embeddings and on the knn_examples photos.
 
+use std::path::Path;
+
 use assert_cmd::Command;
 use classifier::{decide, Decision, Predictor, Thresholds};
 use facecore::{FaceAnalyzer, ModelDir, Picture};
@@ -53,7 +55,11 @@ fn seed_embeddings_reach_scikit_learns_accuracy_and_learn_a_rule() {
     assert!(matches!(model.method, Method::Svm(_)));
     assert_eq!(model.classes.len(), 9);
     // dlib's 0.6 does not separate TWICE: the learned distance limit is tighter.
-    assert!(model.rule.max_distance < 0.6, "{:?}", model.rule);
+    assert!(
+        model.rule.max_distance.is_some_and(|d| d < 0.6),
+        "{:?}",
+        model.rule
+    );
     assert!(matches!(model.rule.origin, RuleOrigin::Learned(_)));
     // Same seed, same model.
     let again = dir.path().join("again.msgpack");
@@ -127,4 +133,85 @@ fn knn_train_photos_recognise_test_photos_and_reject_a_stranger() {
     );
     // Lin-Manuel Miranda is nobody the model knows.
     assert_eq!(name_of("lin-manuel-miranda.png"), "Unknown");
+}
+
+#[test]
+#[ignore = "needs ../shared; run with `make test-shared`"]
+fn strangers_set_the_rule_and_strangers_left_out_of_training_stay_unknown() {
+    // The dev strangers in two halves of people; the model learns the members and one half, and
+    // is tested on the other half's photos: people it never saw.
+    let dev = testdata::shared_data().join("twice-dev");
+    let dir = tempfile::tempdir().unwrap();
+    let mut people: Vec<_> = std::fs::read_dir(dev.join("strangers"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    people.sort();
+    let link_half = |half: usize, root: &Path| {
+        for person in people.iter().skip(half).step_by(2) {
+            let folder = root.join(person.file_name().unwrap());
+            std::fs::create_dir_all(&folder).unwrap();
+            for photo in std::fs::read_dir(person).unwrap() {
+                let photo = photo.unwrap().path();
+                std::os::unix::fs::symlink(&photo, folder.join(photo.file_name().unwrap()))
+                    .unwrap();
+            }
+        }
+    };
+    let (seen, unseen) = (dir.path().join("seen"), dir.path().join("unseen"));
+    link_half(0, &seen);
+    link_half(1, &unseen);
+    let encode = |args: &[&std::ffi::OsStr], output: &Path| {
+        run_ok(
+            Command::new(testdata::pipeline::binary("encoder"))
+                .env("FACE_MODELS_DIR", testdata::models_dir())
+                .arg("-q")
+                .args(args)
+                .arg("-f")
+                .arg(output),
+        )
+    };
+    let training = dir.path().join("training.msgpack");
+    let photos = dev.join("photos");
+    encode(
+        &[
+            "-d".as_ref(),
+            photos.as_os_str(),
+            "--strangers".as_ref(),
+            seen.as_os_str(),
+        ],
+        &training,
+    );
+    let test = dir.path().join("test.msgpack");
+    encode(&["-d".as_ref(), unseen.as_os_str()], &test);
+    let report = dir.path().join("report.json");
+    let out = run_ok(
+        Command::cargo_bin("svm-trainer")
+            .unwrap()
+            .arg("-i")
+            .arg(&training)
+            .arg("-o")
+            .arg(dir.path().join("model.msgpack"))
+            .arg("--report")
+            .arg(&report)
+            .arg("--test")
+            .arg(&test),
+    );
+    eprintln!("{out}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(report["rule"]["origin"], "strangers");
+    assert_eq!(report["rule"]["max_distance"], serde_json::Value::Null);
+    assert!(
+        report["rule"]["coverage"].as_f64().unwrap() >= 0.9,
+        "{}",
+        report["rule"]
+    );
+    let test = &report["test"];
+    assert!(test["strangers"].as_u64().unwrap() >= 40, "{test}");
+    assert!(
+        test["stranger_false_accept"].as_f64().unwrap() <= 0.05,
+        "people it never saw are rarely named: {test}"
+    );
 }

@@ -145,12 +145,14 @@ fn faces_at(
         if !tracker.active[track].wants_embedding() {
             continue;
         }
-        match analyzer.embed(&picture, detection, false, false) {
+        match analyzer.embed(&picture, detection, facecore::Views::MIRROR) {
             Ok(face) => {
+                let probe =
+                    classifier::face_vector(&face.embedding, face.mirror.as_ref(), settings.unit);
                 tracker.add_embedding(
                     track,
                     EmbeddedFace {
-                        embedding: &face.embedding,
+                        embedding: &probe,
                         height: detection.bbox.height() as f32,
                         confidence: detection.confidence,
                     },

@@ -187,14 +187,31 @@ fn run(args: Args) -> Result<()> {
             args.output.display()
         );
     }
-    let analysis = match analysis {
+    let mut analysis = match analysis {
         Some(analysis) => analysis,
         None => analyse::Analysis::passthrough(&mut source)?,
     };
     if analysis.frames == 0 {
         bail!("{} has no frames", args.input.display());
     }
-    let decisions = decide::decide_tracks(&analysis.tracks, model, &thresholds);
+    let hold_frames = args.detect_every.saturating_sub(1);
+    let shown_until = render::shown_until(
+        &analysis.tracks,
+        &analysis.cuts,
+        analysis.frames,
+        hold_frames,
+    );
+    let next_id = analysis.tracks.iter().map(|t| t.id + 1).max().unwrap_or(0);
+    let named = decide::decide_tracks(
+        std::mem::take(&mut analysis.tracks),
+        &shown_until,
+        model,
+        &thresholds,
+        next_id,
+    );
+    analysis.tracks = named.tracks;
+    analysis.splits += named.splits;
+    let decisions = named.decisions;
 
     let mut source = VideoSource::open(&args.input)?;
     let mut sink = VideoSink::create(
@@ -215,7 +232,7 @@ fn run(args: Args) -> Result<()> {
     let options = DrawOptions {
         hide_unknown: args.hide_unknown,
         show_guesses: args.show_guesses,
-        hold_frames: args.detect_every.saturating_sub(1),
+        hold_frames,
     };
     let rendered = render::render(
         &mut source,

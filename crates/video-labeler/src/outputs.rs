@@ -149,6 +149,7 @@ fn labels(args: &Args, results: &Results) -> LabelsFile {
                 })
                 .collect(),
             unknown_reason: decision.reason.clone(),
+            lost_to_another: decision.lost_to_another.map(|c| classes[c].clone()),
         })
         .collect();
     Stamped::new(

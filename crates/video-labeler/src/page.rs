@@ -447,6 +447,7 @@ mod tests {
             probability: 0.3,
             distance: 1.0,
             candidates: vec![(1, 0.3)],
+            lost_to_another: None,
             reason: Some("x".into()),
         };
         let page = Page {

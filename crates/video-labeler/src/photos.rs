@@ -11,7 +11,7 @@ use facecore::{DecodeOptions, FaceAnalyzer, Picture};
 use facefile::format::model::Classifier;
 use facefile::BoundingBox;
 
-use crate::decide::{decide_face, make_exclusive, passes, TrackDecision};
+use crate::decide::{decide_together, TrackDecision};
 use crate::draw::{colour_of, Painter};
 use crate::render::label_text;
 
@@ -95,26 +95,25 @@ pub fn name_faces(
     thresholds: &Thresholds,
 ) -> Result<Vec<NamedFace>> {
     let predictor = Predictor::new(model);
+    let unit = analyzer.settings().embedder.unit_length();
     let detections = analyzer.detect(picture, None)?;
-    let mut faces = Vec::new();
-    let mut embeddings = Vec::new();
+    let mut probes = Vec::new();
     for detection in &detections {
-        let face = analyzer.embed(picture, detection, false, false)?;
-        faces.push(NamedFace {
+        let face = analyzer.embed(picture, detection, facecore::Views::MIRROR)?;
+        probes.push(classifier::face_vector(
+            &face.embedding,
+            face.mirror.as_ref(),
+            unit,
+        ));
+    }
+    Ok(detections
+        .iter()
+        .zip(decide_together(&predictor, &probes, thresholds))
+        .map(|(detection, decision)| NamedFace {
             bbox: detection.bbox,
-            decision: decide_face(&predictor, &face.embedding, thresholds),
-        });
-        embeddings.push(face.embedding);
-    }
-    let mut decisions: Vec<TrackDecision> = faces.iter().map(|f| f.decision.clone()).collect();
-    let spans = vec![(0, 0); faces.len()];
-    make_exclusive(&spans, &mut decisions, |face, class| {
-        passes(&predictor, &embeddings[face], class, thresholds)
-    });
-    for (face, decision) in faces.iter_mut().zip(decisions) {
-        face.decision = decision;
-    }
-    Ok(faces)
+            decision,
+        })
+        .collect())
 }
 
 /// What is printed for one photo.

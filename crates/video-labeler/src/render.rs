@@ -50,22 +50,7 @@ pub struct Placement<'a> {
 impl<'a> Placement<'a> {
     pub fn new(analysis: &'a Analysis, hold_frames: u64) -> Placement<'a> {
         let tracks = &analysis.tracks;
-        let ends = tracks
-            .iter()
-            .map(|track| {
-                let last = track.last_frame();
-                let next_cut = analysis
-                    .cuts
-                    .iter()
-                    .copied()
-                    .find(|&c| c > last)
-                    .unwrap_or(analysis.frames);
-                (last + hold_frames)
-                    .min(next_cut.saturating_sub(1))
-                    .min(analysis.frames.saturating_sub(1))
-                    .max(last)
-            })
-            .collect();
+        let ends = shown_until(tracks, &analysis.cuts, analysis.frames, hold_frames);
         let mut order: Vec<usize> = (0..tracks.len()).collect();
         order.sort_by_key(|&t| (tracks[t].first_frame(), t));
         Placement {
@@ -96,6 +81,26 @@ impl<'a> Placement<'a> {
     }
 }
 
+/// The last frame each track is drawn on: its last sighting held for `hold_frames` (the frames
+/// until the next detection), never past a cut, the video's end, or the start of the track's next
+/// piece when it was split.
+pub fn shown_until(tracks: &[Track], cuts: &[u64], frames: u64, hold_frames: u64) -> Vec<u64> {
+    tracks
+        .iter()
+        .map(|track| {
+            let last = track.last_frame();
+            if let Some(until) = track.shown_until {
+                return until;
+            }
+            let next_cut = cuts.iter().copied().find(|&c| c > last).unwrap_or(frames);
+            (last + hold_frames)
+                .min(next_cut.saturating_sub(1))
+                .min(frames.saturating_sub(1))
+                .max(last)
+        })
+        .collect()
+}
+
 /// A track's box on `frame`: its sighting there, a linear blend of the sightings around it, or the
 /// last one.
 pub fn box_at(track: &Track, frame: u64) -> BoundingBox {
@@ -116,6 +121,11 @@ pub fn box_at(track: &Track, frame: u64) -> BoundingBox {
 pub fn label_text(decision: &TrackDecision, classes: &[String], show_guesses: bool) -> String {
     match decision.class {
         Some(c) => format!("{} {:.0}%", classes[c], decision.probability * 100.0),
+        // Someone else on screen is likelier to be her: say whom this one might be too.
+        None if decision.lost_to_another.is_some() => format!(
+            "Unknown ({}?)",
+            classes[decision.lost_to_another.expect("checked")]
+        ),
         None => match decision.candidates.first() {
             Some(&(c, p)) if show_guesses => {
                 format!("Unknown ({}? {:.0}%)", classes[c], p * 100.0)
@@ -392,9 +402,15 @@ mod tests {
             probability: 0.33,
             distance: 0.9,
             candidates: vec![(0, 0.33), (1, 0.2)],
+            lost_to_another: None,
             reason: Some("x".into()),
         };
         assert_eq!(label_text(&unknown, &classes, false), "Unknown");
+        let lost = TrackDecision {
+            lost_to_another: Some(1),
+            ..unknown.clone()
+        };
+        assert_eq!(label_text(&lost, &classes, false), "Unknown (Nayeon?)");
         assert_eq!(label_text(&unknown, &classes, true), "Unknown (Mina? 33%)");
         let known = TrackDecision {
             class: Some(1),

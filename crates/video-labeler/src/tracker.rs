@@ -16,7 +16,7 @@ const MATCH_CENTRE_WIDTHS: f64 = 0.8;
 const MATCH_SIZE_RATIO: f64 = 1.6;
 /// Faces smaller than this (pixels tall) never split a track: their embeddings are too noisy to
 /// tell one person from another, and their track follows them by position.
-const MIN_SPLIT_FACE_HEIGHT: f32 = 40.0;
+const MIN_SPLIT_FACE_HEIGHT: f32 = 96.0;
 
 /// How well a detection continues a track's last box: IoU when they overlap enough, else a lower
 /// score from how close their centres are (0 = no match).
@@ -60,16 +60,34 @@ pub struct Track {
     /// Where the face was seen, in frame order.
     pub sightings: Vec<Sighting>,
     pub evidence: TrackEvidence,
+    /// Set on the earlier piece of a split track: drawn up to this frame and no further (the next
+    /// piece takes over).
+    pub shown_until: Option<u64>,
     missed: u32,
     keyframes_since_embedding: u32,
 }
 
 impl Track {
-    fn new(id: u32, sighting: Sighting, unit: bool) -> Track {
+    pub(crate) fn new(id: u32, sighting: Sighting, unit: bool) -> Track {
         Track {
             id,
             sightings: vec![sighting],
             evidence: TrackEvidence::new(unit),
+            shown_until: None,
+            missed: 0,
+            keyframes_since_embedding: 0,
+        }
+    }
+
+    /// The rest of this track from `sightings` on, as a track of its own with the same faces as
+    /// evidence; this one is then drawn only up to its own last sighting.
+    pub fn continued(&mut self, id: u32, sightings: Vec<Sighting>) -> Track {
+        self.shown_until = Some(self.last_frame());
+        Track {
+            id,
+            sightings,
+            evidence: self.evidence.clone(),
+            shown_until: None,
             missed: 0,
             keyframes_since_embedding: 0,
         }

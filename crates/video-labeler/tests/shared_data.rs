@@ -208,3 +208,89 @@ fn held_out_dev_photos_are_identified() {
         "{right} right, {wrong} wrong:\n{out}"
     );
 }
+
+#[test]
+#[ignore = "needs ../shared; run with `make test-shared`"]
+fn dev_clips_name_the_members_and_none_of_the_other_groups_idols() {
+    // The dev photos, and the strangers' folder (other groups' idols) to set the rule on, both
+    // read in place. The clips' idols are not among those strangers.
+    let dev = testdata::shared_data().join("twice-dev");
+    let dir = tempfile::tempdir().unwrap();
+    let encodings = dir.path().join("encodings.msgpack");
+    let model = dir.path().join("model.msgpack");
+    run_ok(
+        Command::new(testdata::pipeline::binary("encoder"))
+            .env("FACE_MODELS_DIR", testdata::models_dir())
+            .args(["-q", "-d"])
+            .arg(dev.join("photos"))
+            .arg("--strangers")
+            .arg(dev.join("strangers"))
+            .arg("-f")
+            .arg(&encodings),
+    );
+    run_ok(
+        Command::new(testdata::pipeline::binary("svm-trainer"))
+            .args(["-q", "-i"])
+            .arg(&encodings)
+            .arg("-o")
+            .arg(&model),
+    );
+    let clips = std::fs::read_to_string(dev.join("clips/clips.csv")).unwrap();
+    let (mut member_frames, mut right, mut wrong) = (0, 0, 0);
+    let (mut stranger_frames, mut stranger_named) = (0, 0);
+    for line in clips.lines().skip(1) {
+        let mut fields = line.split(',');
+        let (file, who) = (fields.next().unwrap(), fields.next().unwrap());
+        if who == "group" {
+            continue;
+        }
+        let labels = dir.path().join(format!("{file}.msgpack"));
+        run_ok(
+            Command::cargo_bin("video-labeler")
+                .unwrap()
+                .env("FACE_MODELS_DIR", testdata::models_dir())
+                .arg("-q")
+                .arg("-i")
+                .arg(dev.join("clips").join(file))
+                .arg("-o")
+                .arg(dir.path().join(format!("{file}.mp4")))
+                .arg("-m")
+                .arg(&model)
+                .arg("--labels")
+                .arg(&labels),
+        );
+        let labels = LabelsFile::read(&labels).unwrap().body;
+        for frame in labels.frames.iter().filter(|f| !f.faces.is_empty()) {
+            let names: Vec<&str> = frame
+                .faces
+                .iter()
+                .filter_map(|f| f.name.as_deref())
+                .collect();
+            if who == "stranger" {
+                stranger_frames += 1;
+                stranger_named += !names.is_empty() as u32;
+            } else {
+                member_frames += 1;
+                right += names.contains(&who) as u32;
+                wrong += names.iter().any(|n| *n != who) as u32;
+            }
+        }
+    }
+    let share = |n: u32, of: u32| n as f64 / of.max(1) as f64;
+    eprintln!(
+        "member clips: {right} right, {wrong} wrong of {member_frames} frames; strangers named in \
+         {stranger_named} of {stranger_frames}"
+    );
+    assert!(
+        share(right, member_frames) >= 0.9,
+        "{right} of {member_frames}"
+    );
+    assert!(
+        share(wrong, member_frames) <= 0.01,
+        "{wrong} of {member_frames}"
+    );
+    assert!(
+        share(stranger_named, stranger_frames) <= 0.02,
+        "{stranger_named} of {stranger_frames}"
+    );
+}

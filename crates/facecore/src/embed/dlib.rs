@@ -11,6 +11,7 @@ use facefile::{BoundingBox, Embedding, Landmarks5, Point};
 
 use crate::dlib_bridge;
 use crate::error::{AnalysisError, ModelError};
+use crate::image_io::RgbImage;
 use crate::models::{ModelDir, ModelFile};
 
 /// Side of the aligned face chip the network reads.
@@ -75,6 +76,40 @@ impl DlibEncoder {
             .ok_or_else(|| AnalysisError("dlib returned no embedding".into()))?;
         Embedding::new(encoding.as_ref().iter().map(|&v| v as f32).collect())
             .ok_or_else(|| AnalysisError("dlib returned a non-finite embedding".into()))
+    }
+}
+
+impl DlibEncoder {
+    /// The embedding of the face in `bbox` mirrored left to right: the region around the face is
+    /// cut out and flipped, and the landmarks are found again on the mirrored face (dlib aligns
+    /// from them, so flipping the chip alone would not be the chip of a mirrored face).
+    pub fn embed_mirrored(
+        &self,
+        image: &RgbImage,
+        bbox: &BoundingBox,
+        jitter: u32,
+    ) -> Result<Embedding, AnalysisError> {
+        // The face and as much again on every side: room for the chip's padding.
+        let margin_x = bbox.width().max(1);
+        let margin_y = bbox.height().max(1);
+        let region = BoundingBox::new(
+            bbox.left - margin_x,
+            bbox.top - margin_y,
+            bbox.right + margin_x,
+            bbox.bottom + margin_y,
+        )
+        .clip(image.width(), image.height());
+        let mirrored = image.crop(&region).mirrored();
+        let width = mirrored.width() as i32;
+        let face = BoundingBox::new(
+            width - 1 - (bbox.right - region.left),
+            bbox.top - region.top,
+            width - 1 - (bbox.left - region.left),
+            bbox.bottom - region.top,
+        );
+        let matrix = crate::picture::to_matrix(&mirrored);
+        let landmarks = self.landmarks(&matrix, &face);
+        self.embed(&matrix, &landmarks, jitter)
     }
 }
 

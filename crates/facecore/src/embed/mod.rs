@@ -20,6 +20,9 @@ use crate::picture::{bgr_to_rgb, to_matrix, Picture};
 pub struct EmbedOptions {
     /// Also embed the face in grey.
     pub grey_view: bool,
+    /// Also embed the face mirrored (left and right swapped): a second look at the same face that
+    /// the network's small asymmetries would otherwise miss.
+    pub mirror_view: bool,
     /// Also return the aligned chip.
     pub chip: bool,
     /// dlib only: average this many jittered chips (1 = none).
@@ -32,6 +35,7 @@ pub struct Embedded {
     pub embedding: Embedding,
     pub landmarks: Landmarks5,
     pub grey: Option<Embedding>,
+    pub mirror: Option<Embedding>,
     pub chip: Option<RgbImage>,
 }
 
@@ -82,6 +86,11 @@ impl Embedder {
                 } else {
                     None
                 };
+                let mirror = if options.mirror_view {
+                    Some(encoder.embed_mirrored(picture.rgb()?, &detection.bbox, options.jitter)?)
+                } else {
+                    None
+                };
                 let chip = if options.chip {
                     dlib::aligned_chip(matrix, &landmarks).and_then(|pixels| {
                         RgbImage::try_new(dlib::CHIP_SIZE, dlib::CHIP_SIZE, pixels)
@@ -93,6 +102,7 @@ impl Embedder {
                     embedding,
                     landmarks: dlib::landmark_points(&landmarks),
                     grey,
+                    mirror,
                     chip,
                 })
             }
@@ -115,13 +125,18 @@ impl Embedder {
                     score: detection.score,
                 };
                 let aligned = net.align(picture.bgr()?, &raw)?;
-                let embedding = Embedding::new(net.feature(&aligned)?)
-                    .ok_or_else(|| AnalysisError("SFace returned a non-finite feature".into()))?;
+                let mut feature = |chip: &opencv::core::Mat| {
+                    Embedding::new(net.feature(chip)?)
+                        .ok_or_else(|| AnalysisError("SFace returned a non-finite feature".into()))
+                };
+                let embedding = feature(&aligned)?;
                 let grey = if options.grey_view {
-                    let grey = sface::SFace::grey(&aligned)?;
-                    Some(Embedding::new(net.feature(&grey)?).ok_or_else(|| {
-                        AnalysisError("SFace returned a non-finite feature".into())
-                    })?)
+                    Some(feature(&sface::SFace::grey(&aligned)?)?)
+                } else {
+                    None
+                };
+                let mirror = if options.mirror_view {
+                    Some(feature(&sface::SFace::mirrored(&aligned)?)?)
                 } else {
                     None
                 };
@@ -137,6 +152,7 @@ impl Embedder {
                         y: y.round() as i32,
                     }),
                     grey,
+                    mirror,
                     chip,
                 })
             }

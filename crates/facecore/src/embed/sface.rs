@@ -49,6 +49,14 @@ impl SFace {
         Ok(three)
     }
 
+    /// The chip mirrored left to right. The template the chip is aligned to is symmetric, so this
+    /// is the chip the mirrored face would give.
+    pub fn mirrored(chip: &Mat) -> opencv::Result<Mat> {
+        let mut mirrored = Mat::default();
+        core::flip(chip, &mut mirrored, 1)?;
+        Ok(mirrored)
+    }
+
     /// The unit-length feature of an aligned chip.
     pub fn feature(&mut self, chip: &Mat) -> opencv::Result<Vec<f32>> {
         let mut feature = Mat::default();

@@ -13,25 +13,37 @@ pub type EncodingsFile = Stamped<Encodings>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Encodings {
     pub settings: EncodeSettings,
-    /// Sorted by person, then path.
+    /// Sorted by role (members first), person, then path.
     pub images: Vec<ImageRecord>,
 }
 
 impl Format for Encodings {
     const KIND: &'static str = "facelabel-encodings";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
     const PRODUCER: &'static str = "`encoder` (make encode)";
 
     fn validate(&self, embedder: Option<&EmbedderId>) -> Result<(), String> {
         if embedder.is_none() && self.images.iter().any(|r| r.face().is_some()) {
             return Err("the file holds embeddings but does not say which model made them".into());
         }
+        let mut keys = std::collections::HashSet::new();
         for record in &self.images {
+            if record.person.trim().is_empty() {
+                return Err(format!("{} has an empty person name", record.path));
+            }
+            if !keys.insert((record.role, &record.person, &record.path)) {
+                return Err(format!(
+                    "{} ({}) is listed twice",
+                    record.path, record.person
+                ));
+            }
             if let Some(face) = record.face() {
                 finite("a detection score", face.detection_score as f64)?;
                 check_dimension(
                     embedder,
-                    std::iter::once(&face.embedding).chain(&face.extra_views),
+                    std::iter::once(&face.embedding)
+                        .chain(&face.extra_views)
+                        .chain(&face.mirror),
                 )?;
             }
         }
@@ -40,13 +52,16 @@ impl Format for Encodings {
 }
 
 impl Encodings {
-    /// The encoded faces as `(person, embedding)` pairs.
+    /// The members' encoded faces as `(person, embedding)` pairs.
     pub fn embeddings(&self) -> impl Iterator<Item = (&str, &Embedding)> {
-        self.images.iter().filter_map(|record| {
-            record
-                .face()
-                .map(|face| (record.person.as_str(), &face.embedding))
-        })
+        self.images
+            .iter()
+            .filter(|record| record.role == Role::Member)
+            .filter_map(|record| {
+                record
+                    .face()
+                    .map(|face| (record.person.as_str(), &face.embedding))
+            })
     }
 }
 
@@ -60,6 +75,19 @@ pub struct EncodeSettings {
     /// Whether each face also gets the embedding of its grey version, so that the classifier learns
     /// faces under colour filters and stage lighting.
     pub grey_views: bool,
+    /// Whether each face also gets the embedding of its mirror image.
+    pub mirror_views: bool,
+}
+
+/// Whose photo it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A member: one of the people the model names.
+    Member,
+    /// Someone who is not a member (`data/.strangers/<anyone>/`): the trainer learns from them
+    /// when to say Unknown.
+    Stranger,
 }
 
 /// One photo and what became of it.
@@ -67,7 +95,9 @@ pub struct EncodeSettings {
 pub struct ImageRecord {
     /// The person: the name of the folder the photo is in.
     pub person: String,
-    /// Path relative to the data folder, `/`-separated.
+    pub role: Role,
+    /// Path relative to the folder of person folders it was found in (the data folder, or the
+    /// strangers' folder), `/`-separated.
     pub path: String,
     pub file_sha256: String,
     pub file_size: u64,
@@ -102,6 +132,8 @@ pub struct EncodedFace {
     pub embedding: Embedding,
     /// Embeddings of other views of the same face (its grey version), learned from as well.
     pub extra_views: Vec<Embedding>,
+    /// The embedding of the face mirrored left to right.
+    pub mirror: Option<Embedding>,
     /// Faces the detector found in the photo (more than 1 when a dominant face was kept).
     pub faces_found: u32,
     /// Size of the decoded (and EXIF-oriented) image the coordinates refer to.
@@ -163,10 +195,12 @@ mod tests {
                     max_megapixels: 64,
                     apply_exif_orientation: true,
                     grey_views: true,
+                    mirror_views: true,
                 },
                 images: vec![
                     ImageRecord {
                         person: "나연".into(),
+                        role: Role::Member,
                         path: "나연/1.jpg".into(),
                         file_sha256: "ab".repeat(32),
                         file_size: 10,
@@ -175,7 +209,8 @@ mod tests {
                             detection_score: 0.5,
                             landmarks: [Point { x: 1, y: 2 }; 5],
                             embedding: embedding.clone(),
-                            extra_views: vec![embedding],
+                            extra_views: vec![embedding.clone()],
+                            mirror: Some(embedding),
                             faces_found: 1,
                             image_width: 100,
                             image_height: 80,
@@ -183,6 +218,7 @@ mod tests {
                     },
                     ImageRecord {
                         person: "Momo".into(),
+                        role: Role::Member,
                         path: "Momo/x.png".into(),
                         file_sha256: "cd".repeat(32),
                         file_size: 3,

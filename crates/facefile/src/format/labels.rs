@@ -15,9 +15,10 @@ pub struct Labels {
     pub video: VideoInfo,
     /// The people the model knows, in its order.
     pub classes: Vec<String>,
-    /// The thresholds used (the model's, or the user's `--threshold`).
+    /// The thresholds used (the model's, or the user's `--threshold`); no distance limit for a
+    /// model trained with strangers.
     pub min_probability: f64,
-    pub max_distance: f32,
+    pub max_distance: Option<f32>,
     /// One entry per frame of the video, in order (frames without faces have an empty list).
     pub frames: Vec<FrameLabels>,
     pub tracks: Vec<TrackSummary>,
@@ -27,7 +28,7 @@ pub struct Labels {
 
 impl Format for Labels {
     const KIND: &'static str = "facelabel-labels";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
     const PRODUCER: &'static str = "`video-labeler --labels`";
 
     fn validate(&self, _: Option<&EmbedderId>) -> Result<(), String> {
@@ -91,6 +92,8 @@ pub struct TrackSummary {
     pub candidates: Vec<Candidate>,
     /// Why the track is Unknown, when it is.
     pub unknown_reason: Option<String>,
+    /// The name it would have had alone, given to a likelier face on screen at the same time.
+    pub lost_to_another: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,7 +124,7 @@ mod tests {
                 },
                 classes: vec!["Mina".into()],
                 min_probability: 0.4,
-                max_distance: 0.9,
+                max_distance: Some(0.9),
                 frames: vec![FrameLabels {
                     index: 0,
                     time: 0.0,

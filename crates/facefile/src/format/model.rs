@@ -13,6 +13,9 @@ pub type ClassifierFile = Stamped<Classifier>;
 pub struct Classifier {
     /// Class names (people), in label order, all different.
     pub classes: Vec<String>,
+    /// When the model was also trained on photos of people who are not members, they form one more
+    /// class, numbered `classes.len()` in `method` and `training`: "someone else".
+    pub strangers: Option<StrangerClass>,
     pub method: Method,
     /// Training faces: the open-set rule measures distances to them (and nearest neighbour
     /// classifies by them).
@@ -25,7 +28,7 @@ pub struct Classifier {
 
 impl Format for Classifier {
     const KIND: &'static str = "facelabel-model";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
     const PRODUCER: &'static str = "`svm-trainer` (make train)";
 
     fn validate(&self, embedder: Option<&EmbedderId>) -> Result<(), String> {
@@ -41,25 +44,48 @@ impl Format for Classifier {
         if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(format!("the class {:?} appears twice", pair[0]));
         }
-        if self.training.is_empty() {
-            return Err("no training faces".into());
-        }
-        if self.training.iter().any(|t| t.class as usize >= k) {
+        let n = self.class_count();
+        if self.training.iter().any(|t| t.class as usize >= n) {
             return Err("a training face has an unknown class".into());
+        }
+        let mut trained = vec![false; n];
+        for face in &self.training {
+            trained[face.class as usize] = true;
+        }
+        if let Some(empty) = trained.iter().position(|&t| !t) {
+            return Err(format!(
+                "{} has no training faces",
+                self.class_name(empty).unwrap_or("someone")
+            ));
         }
         check_dimension(Some(embedder), self.training.iter().map(|t| &t.embedding))?;
         match &self.method {
             Method::Svm(svm) => {
                 finite("C", svm.c)?;
-                if svm.pairs.len() != k * (k - 1) / 2 {
-                    return Err(format!("{} pairs for {k} classes", svm.pairs.len()));
+                if svm.pairs.len() != n * (n - 1) / 2 {
+                    return Err(format!("{} pairs for {n} classes", svm.pairs.len()));
                 }
+                // Every unordered pair exactly once, `first < second`: a swapped or repeated pair
+                // would silently turn probabilities around.
+                let mut seen = vec![false; n * n];
                 for pair in &svm.pairs {
-                    if pair.first as usize >= k
-                        || pair.second as usize >= k
-                        || pair.weights.len() != embedder.dimension as usize
-                    {
-                        return Err("malformed pair model".into());
+                    let (first, second) = (pair.first as usize, pair.second as usize);
+                    if first >= second || second >= n {
+                        return Err(format!(
+                            "a pair model compares classes {first} and {second}; each pair must                              be two different classes below {n}, the smaller first"
+                        ));
+                    }
+                    if std::mem::replace(&mut seen[first * n + second], true) {
+                        return Err(format!(
+                            "the pair of classes {first} and {second} appears twice"
+                        ));
+                    }
+                    if pair.weights.len() != embedder.dimension as usize {
+                        return Err(format!(
+                            "a pair model has {} weights for {}-value embeddings",
+                            pair.weights.len(),
+                            embedder.dimension
+                        ));
                     }
                     for (name, value) in [
                         ("a pair's bias", pair.bias),
@@ -80,8 +106,33 @@ impl Format for Classifier {
                 }
             }
         }
+        if let Some(strangers) = &self.strangers {
+            if strangers.photos == 0 {
+                return Err("the strangers class has no photos".into());
+            }
+        }
         self.rule.validate()
     }
+}
+
+impl Classifier {
+    /// Classes the method tells apart: the members, and "someone else" when trained with strangers.
+    pub fn class_count(&self) -> usize {
+        self.classes.len() + self.strangers.is_some() as usize
+    }
+
+    /// The member named by a class index; `None` for the strangers class.
+    pub fn class_name(&self, class: usize) -> Option<&str> {
+        self.classes.get(class).map(String::as_str)
+    }
+}
+
+/// The people who are not members the model was trained on, as one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrangerClass {
+    /// Different people among them, and their photos.
+    pub people: usize,
+    pub photos: usize,
 }
 
 /// One training face.
@@ -127,13 +178,15 @@ pub struct NearestNeighbourModel {
     pub reason: String,
 }
 
-/// The rule that turns a prediction into a name or Unknown. A face (or a track's mean face) is
-/// named when its top probability reaches `min_probability` and it lies within `max_distance` of a
-/// training face of that person; either alone lets other groups' idols through.
+/// The rule that turns a prediction into a name or Unknown. A face (or a track's pooled face) is
+/// named when its top member's probability reaches `min_probability` and, when the rule has a
+/// distance limit, it lies within `max_distance` of a training face of that person. A model
+/// trained with strangers needs no distance limit: "someone else" is one of its classes and the
+/// threshold is set on strangers it never saw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRule {
     pub min_probability: f64,
-    pub max_distance: f32,
+    pub max_distance: Option<f32>,
     /// A track whose new face lies farther than this from the track's mean face is a new person
     /// (a cut the cut rule missed, or two people crossing).
     pub split_distance: f32,
@@ -148,23 +201,36 @@ impl DecisionRule {
                 self.min_probability
             ));
         }
-        for (name, value) in [
+        let limits = [
             ("the rule's distance limit", self.max_distance),
-            ("the rule's track split distance", self.split_distance),
-        ] {
+            ("the rule's track split distance", Some(self.split_distance)),
+        ];
+        for (name, value) in limits {
+            let Some(value) = value else { continue };
             finite(name, value as f64)?;
             if value <= 0.0 {
                 return Err(format!("{name} must be positive, not {value}"));
             }
         }
-        if let RuleOrigin::Learned(point) = &self.origin {
-            for (name, value) in [
+        let shares: Vec<(&str, f64)> = match &self.origin {
+            RuleOrigin::Learned(point) => vec![
                 ("the precision target", point.precision_target),
                 ("the cross-validated coverage", point.coverage),
                 ("the cross-validated precision", point.precision),
                 ("the stranger acceptance", point.stranger_acceptance),
-            ] {
-                finite(name, value)?;
+            ],
+            RuleOrigin::Strangers(point) => vec![
+                ("the stranger share target", point.share_target),
+                ("the stranger acceptance", point.stranger_acceptance),
+                ("the held-out coverage", point.coverage),
+                ("the held-out wrong names", point.wrong),
+            ],
+            RuleOrigin::Published { .. } => Vec::new(),
+        };
+        for (name, value) in shares {
+            finite(name, value)?;
+            if !(0.0..=1.0).contains(&value) {
+                return Err(format!("{name} {value} is not between 0 and 1"));
             }
         }
         Ok(())
@@ -175,7 +241,11 @@ impl DecisionRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleOrigin {
-    /// Chosen on held-out predictions of the training photos (see [`OperatingPoint`]).
+    /// Set on photos of people who are not members, each scored by a model that never saw them
+    /// (see [`StrangerPoint`]).
+    Strangers(StrangerPoint),
+    /// Chosen on held-out predictions of the members' photos alone (see [`OperatingPoint`]), when
+    /// there were no strangers to learn from.
     Learned(OperatingPoint),
     /// Too few photos to learn from: the embedding model's published threshold; the reason says why.
     Published { reason: String },
@@ -196,6 +266,23 @@ pub struct OperatingPoint {
     /// Held-out member photos and simulated strangers it was measured on.
     pub members: usize,
     pub strangers: usize,
+}
+
+/// The threshold set on strangers: the lowest that names at most `share_target` of the strangers'
+/// photos, each scored by a model trained without that person (leave one person out), so the bar
+/// stands for people the model has never seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrangerPoint {
+    pub share_target: f64,
+    /// Strangers' photos (and different people) the threshold was set on.
+    pub strangers: usize,
+    pub people: usize,
+    /// Share of those photos the rule names (as some member).
+    pub stranger_acceptance: f64,
+    /// Held-out member photos (cross-validated): named right, and named as another member.
+    pub members: usize,
+    pub coverage: f64,
+    pub wrong: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -222,6 +309,7 @@ mod tests {
             Some(EmbedderKind::Dlib.id()),
             Classifier {
                 classes: vec!["Mina".into(), "Nayeon".into()],
+                strangers: None,
                 method: Method::Svm(SvmModel {
                     c: 1.0,
                     pairs: vec![PairModel {
@@ -245,7 +333,7 @@ mod tests {
                 ],
                 rule: DecisionRule {
                     min_probability: 0.4,
-                    max_distance: 0.5,
+                    max_distance: Some(0.5),
                     split_distance: 0.7,
                     origin: RuleOrigin::Published {
                         reason: "test".into(),
@@ -278,10 +366,31 @@ mod tests {
         assert!(err.contains("SVM weight is NaN"), "{err}");
 
         let mut bad = sample();
-        bad.body.rule.max_distance = f32::NAN;
+        bad.body.rule.max_distance = Some(f32::NAN);
         bad.write(&path).unwrap();
         let err = ClassifierFile::read(&path).unwrap_err().to_string();
         assert!(err.contains("distance limit is NaN"), "{err}");
+
+        // A pair list that would turn probabilities around: swapped, repeated, out of range.
+        for (first, second, expected) in [
+            (1, 0, "the smaller first"),
+            (0, 0, "two different classes"),
+            (0, 2, "below 2"),
+        ] {
+            let mut bad = sample();
+            if let Method::Svm(svm) = &mut bad.body.method {
+                svm.pairs[0].first = first;
+                svm.pairs[0].second = second;
+            }
+            bad.write(&path).unwrap();
+            let err = ClassifierFile::read(&path).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}");
+        }
+        let mut bad = sample();
+        bad.body.training.retain(|t| t.class == 0);
+        bad.write(&path).unwrap();
+        let err = ClassifierFile::read(&path).unwrap_err().to_string();
+        assert!(err.contains("Nayeon has no training faces"), "{err}");
 
         let mut bad = sample();
         bad.body.rule.min_probability = 1.5;

@@ -1,4 +1,4 @@
-//! The decision rule, learned from the training photos.
+//! The decision rule learned from the members' photos alone, when there are no strangers.
 //!
 //! A name is shown when the classifier's top probability reaches `min_probability` and the face lies
 //! within `max_distance` of a training face of that person. Both thresholds are chosen on two sets of
@@ -12,16 +12,19 @@
 //! dataset is used: look-alike groups break dlib's 0.6 and SFace's 0.363.
 
 use classifier::{decide, Thresholds};
-use facefile::format::model::{DecisionRule, OperatingPoint, RuleOrigin};
 use rayon::prelude::*;
 
 use crate::dataset::Dataset;
 use crate::train::{self, Plan, TrainConfig};
 use crate::validate::stratified_folds;
 
-/// Held-out member photos needed to learn a rule; with fewer, the thresholds would rest on a
-/// handful of photos, so the embedder's published distance is used and the model says so.
+/// Held-out member photos for a rule that does not rest on a handful of them; with fewer it is
+/// still learned (it only gets stricter: it names none of the simulated strangers it has seen),
+/// and the report says how little it rests on.
 pub const MIN_MEMBER_PHOTOS: usize = 30;
+/// Below this many photos (of people with two or more) nothing can be learned: the embedder's
+/// published distance is used, and the model says so.
+pub const MIN_RULE_PHOTOS: usize = 6;
 /// Candidate thresholds tried per axis (quantiles of the scores when there are more).
 const MAX_CANDIDATES: usize = 256;
 
@@ -65,9 +68,7 @@ pub struct Choice {
 
 impl OperatingData {
     pub fn measure(&self, thresholds: &Thresholds) -> Measured {
-        let named = |s: &Scored| {
-            s.probability >= thresholds.min_probability && s.distance <= thresholds.max_distance
-        };
+        let named = |s: &Scored| thresholds.pass(s.probability, s.distance);
         let right = self
             .members
             .iter()
@@ -181,7 +182,7 @@ impl OperatingData {
         };
         let thresholds = Thresholds {
             min_probability: p_candidates[choice.p].clamp(0.0, 1.0),
-            max_distance: d_candidates[choice.d].min(f32::MAX as f64) as f32,
+            max_distance: Some(d_candidates[choice.d].min(f32::MAX as f64) as f32),
         };
         Choice {
             thresholds,
@@ -278,7 +279,7 @@ pub fn operating_data(
     let photo_labels = dataset.photo_labels();
     let eligible = |class: u32| counts[class as usize] >= 2;
     let eligible_photos = photo_labels.iter().filter(|&&l| eligible(l)).count();
-    if eligible_photos < MIN_MEMBER_PHOTOS || dataset.classes.len() < 2 {
+    if eligible_photos < MIN_RULE_PHOTOS || dataset.classes.len() < 2 {
         return None;
     }
     let min_eligible = counts.iter().copied().filter(|&c| c >= 2).min()?;
@@ -308,10 +309,10 @@ pub fn operating_data(
             let model = train::fit_plan(&training, plan, config.seed);
             train::predict_photos(&model, dataset, |p| fold_of_photo[p as usize] == Some(fold))
                 .into_iter()
-                .map(|(row, prediction)| Scored {
+                .map(|(photo, prediction)| Scored {
                     probability: prediction.probability,
                     distance: prediction.distance,
-                    correct: prediction.class as u32 == dataset.labels[row],
+                    correct: prediction.class as u32 == photo_labels[photo],
                 })
                 .collect()
         })
@@ -343,114 +344,11 @@ pub fn operating_data(
     })
 }
 
-/// The distance from a face to its track's mean face beyond which the face is another person: half
-/// way between how far a person's photos lie from the mean of her other photos (99th percentile)
-/// and how close the nearest other person's mean comes (1st percentile).
-pub fn split_distance(dataset: &Dataset) -> f32 {
-    let k = dataset.classes.len();
-    let unit = dataset.embedder.unit_length();
-    let counts = dataset.counts();
-    let mut own = Vec::new();
-    let mut others = Vec::new();
-    let means: Vec<Option<facefile::Embedding>> = (0..k as u32)
-        .map(|c| {
-            facefile::Embedding::weighted_mean(
-                dataset
-                    .embeddings
-                    .iter()
-                    .zip(&dataset.labels)
-                    .filter(|(_, &l)| l == c)
-                    .map(|(e, _)| (e, 1.0)),
-                unit,
-            )
-        })
-        .collect();
-    for i in (0..dataset.len()).filter(|&i| dataset.primary[i]) {
-        let label = dataset.labels[i];
-        if counts[label as usize] >= 2 {
-            let rest = facefile::Embedding::weighted_mean(
-                (0..dataset.len())
-                    .filter(|&j| {
-                        dataset.labels[j] == label && dataset.photos[j] != dataset.photos[i]
-                    })
-                    .map(|j| (&dataset.embeddings[j], 1.0)),
-                unit,
-            );
-            if let Some(rest) = rest {
-                own.push(rest.distance(&dataset.embeddings[i]));
-            }
-        }
-        for (c, mean) in means.iter().enumerate() {
-            if c as u32 != label {
-                if let Some(mean) = mean {
-                    others.push(mean.distance(&dataset.embeddings[i]));
-                }
-            }
-        }
-    }
-    let published = dataset.embedder.published_same_person_distance();
-    if own.len() < MIN_MEMBER_PHOTOS || others.is_empty() {
-        return published * 1.5;
-    }
-    let quantile = |values: &mut Vec<f32>, q: f64| {
-        values.sort_by(f32::total_cmp);
-        values[((values.len() - 1) as f64 * q).round() as usize]
-    };
-    (quantile(&mut own, 0.99) + quantile(&mut others, 0.01)) / 2.0
-}
-
-/// The rule for a model fitted with `plan`, and the data it was chosen on.
-pub fn learn(
-    dataset: &Dataset,
-    plan: &Plan,
-    config: &TrainConfig,
-) -> (DecisionRule, Option<OperatingData>) {
-    let split_distance = split_distance(dataset);
-    match operating_data(dataset, plan, config) {
-        Some(data) => {
-            let choice = data.choose(config.precision_target);
-            // Never looser than the distance the model's authors give for "the same person": the
-            // training photos show no stranger from outside the group, and such a stranger could
-            // lie anywhere beyond what they show.
-            let published = dataset.embedder.published_same_person_distance();
-            let rule = DecisionRule {
-                min_probability: choice.thresholds.min_probability,
-                max_distance: choice.thresholds.max_distance.min(published),
-                split_distance,
-                origin: RuleOrigin::Learned(OperatingPoint {
-                    precision_target: config.precision_target,
-                    coverage: choice.measured.coverage,
-                    precision: choice.measured.precision,
-                    stranger_acceptance: choice.measured.stranger_acceptance,
-                    members: data.members.len(),
-                    strangers: data.strangers.len(),
-                }),
-            };
-            (rule, Some(data))
-        }
-        None => {
-            let published = dataset.embedder.published_same_person_distance();
-            let rule = DecisionRule {
-                min_probability: 0.0,
-                max_distance: published,
-                split_distance,
-                origin: RuleOrigin::Published {
-                    reason: format!(
-                        "fewer than {MIN_MEMBER_PHOTOS} photos of people with two or more photos: \
-                         the {} model's published same-person distance ({published:.3}) is used",
-                        dataset.embedder
-                    ),
-                },
-            };
-            (rule, None)
-        }
-    }
-}
-
 /// Whether a prediction is named under `thresholds` (for tests and reports).
 pub fn named(probability: f64, distance: f32, thresholds: &Thresholds) -> bool {
     let prediction = classifier::Prediction {
         probabilities: vec![probability],
+        stranger: 0.0,
         class: 0,
         probability,
         distance,
