@@ -510,7 +510,9 @@ mod tests {
         let until = vec![30, 50];
         let named = decide_tracks(vec![sure, unsure], &until, &model, &thresholds, 2);
         assert_eq!(named.splits, 1);
-        let summary: Vec<(u32, u64, u64, Option<usize>, Option<usize>)> = named
+        // (id, first frame, last frame, name, name lost to another face)
+        type Piece = (u32, u64, u64, Option<usize>, Option<usize>);
+        let summary: Vec<Piece> = named
             .tracks
             .iter()
             .zip(&named.decisions)
