@@ -13,4 +13,4 @@ pub mod progress;
 pub mod run;
 
 pub use args::{DataDirArg, DetectionArgs, ModelsArg, MultiFaceArg, QuietArg, ThreadsArg};
-pub use run::{interrupted, main};
+pub use run::{interrupted, main, usage_ensure, UsageError};

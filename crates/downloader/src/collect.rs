@@ -760,7 +760,7 @@ fn extension_of(format: &str) -> &'static str {
     }
 }
 
-fn api<'a>(context: &Shared<'a>, wikidata: bool) -> Api<'a> {
+pub(crate) fn api<'a>(context: &Shared<'a>, wikidata: bool) -> Api<'a> {
     let (base, service) = if wikidata {
         (&context.endpoints.wikidata, "Wikidata")
     } else {

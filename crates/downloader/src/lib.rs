@@ -8,10 +8,12 @@
 //! - [`sources`]: Wikidata (identity), Wikimedia Commons (by identity), Bing, DuckDuckGo, URL lists.
 //! - [`anchor`]: the face filter that keeps only the person's photos.
 //! - [`collect`]: one person's folder topped up: the work queue, the manifest, the quarantine.
+//! - [`strangers`]: members of other groups of the same scene, for `data/.strangers/`.
 
 pub mod anchor;
 pub mod collect;
 pub mod html;
 pub mod people;
 pub mod sources;
+pub mod strangers;
 pub mod transport;

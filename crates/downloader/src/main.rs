@@ -25,13 +25,18 @@ use downloader::transport::{tool_user_agent, Client, TransportSettings};
 /// group shots and look-alikes go to DATA/.quarantine/ with the reason. Files are named by
 /// content and recorded in DATA/<person>/manifest.msgpack, so a second run goes on towards -n
 /// without downloading anything twice.
+///
+/// With --strangers N it also fetches a few photos each of N people who are not members: members
+/// of other groups like the group (same kind and genre on Wikidata), into DATA/.strangers/<name>/,
+/// the same way. The trainer sets its bar on them: when a face is too unlike every member to be
+/// named.
 #[derive(Parser, Debug)]
 #[command(
     name = "downloader",
     version,
     about,
     long_about,
-    after_help = "Examples:\n  downloader -k \"TWICE Jihyo\" --dir-name Jihyo -n 50\n  downloader --people members.txt -n 50      # lines: Jihyo = \"TWICE Jihyo\"  (optionally @Q… for the Wikidata item)\n  downloader -k Jihyo --urls my-links.txt --sources urls\n\nSources: Wikidata and Wikimedia Commons are official APIs (free licences, recorded per photo);\nBing and DuckDuckGo are scraped result pages (no licence; their terms do not allow scraping)."
+    after_help = "Examples:\n  downloader -k \"TWICE Jihyo\" --dir-name Jihyo -n 50\n  downloader --strangers 40 --group TWICE              # other groups' members, 3 photos each\n  downloader --people members.txt -n 50      # lines: Jihyo = \"TWICE Jihyo\"  (optionally @Q… for the Wikidata item)\n  downloader -k Jihyo --urls my-links.txt --sources urls\n\nSources: Wikidata and Wikimedia Commons are official APIs (free licences, recorded per photo);\nBing and DuckDuckGo are scraped result pages (no licence; their terms do not allow scraping)."
 )]
 struct Args {
     /// What to search for, e.g. "TWICE Jihyo" (also the folder name unless --dir-name is given).
@@ -39,7 +44,7 @@ struct Args {
         short = 'k',
         long = "keyword",
         value_name = "QUERY",
-        required_unless_present = "people"
+        required_unless_present_any = ["people", "strangers"]
     )]
     keyword: Option<String>,
 
@@ -62,6 +67,20 @@ struct Args {
         default_value = "data"
     )]
     data_dir: PathBuf,
+
+    /// Also download photos of this many people who are not members (members of other groups
+    /// like the group) into DATA/.strangers/<name>/, for the trainer to set its bar on.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500))]
+    strangers: Option<u32>,
+
+    /// Photos of each stranger.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    stranger_photos: u32,
+
+    /// The group the strangers must not belong to, as Wikidata names it [default: the words of
+    /// the first query that are not the person's name, e.g. TWICE in "TWICE Jihyo"].
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
 
     /// Folder name for -k (default: the query).
     #[arg(long, value_name = "NAME", requires = "keyword")]
@@ -186,8 +205,18 @@ fn run(args: Args) -> Result<()> {
                 .with_context(|| format!("cannot read {}", path.display()))?;
             parse_people(&text).with_context(|| format!("in {}", path.display()))?
         }
-        (None, None) => unreachable!("clap requires one"),
+        (None, None) => Vec::new(),
     };
+    let group = match (&args.group, people.first()) {
+        (Some(group), _) => Some(group.clone()),
+        (None, Some(first)) => Some(first.context_words().join(" ")).filter(|g| !g.is_empty()),
+        (None, None) => None,
+    };
+    cli::usage_ensure(args.strangers.is_none() || group.is_some(), || {
+        "--strangers needs the group their people must not belong to: give --group NAME (e.g. \
+         --group TWICE), or a query that names it (-k \"TWICE Jihyo\")"
+            .into()
+    })?;
     let urls = match &args.urls {
         Some(path) => Some(
             std::fs::read_to_string(path)
@@ -285,14 +314,69 @@ fn run(args: Args) -> Result<()> {
              FACELABEL_CONTACT) to be a good citizen and avoid being rate limited"
         );
     }
+    let mut stranger_tallies: Vec<(Person, Tally)> = Vec::new();
+    let mut stranger_notes: Vec<String> = Vec::new();
+    if let (Some(wanted), Some(group)) = (args.strangers, &group) {
+        if args.offline {
+            stranger_notes.push("offline: no strangers downloaded".into());
+        } else {
+            match downloader::strangers::plan(&context, group, wanted as usize, &people) {
+                Ok(plan) => {
+                    stranger_notes.extend(plan.notes);
+                    let stranger_settings = Settings {
+                        data_dir: args.data_dir.join(downloader::strangers::FOLDER),
+                        number: args.stranger_photos as usize,
+                        ..settings.clone()
+                    };
+                    let mut strangers_context = Shared {
+                        settings: &stranger_settings,
+                        ..context
+                    };
+                    for person in plan.people {
+                        if cli::interrupted() {
+                            break;
+                        }
+                        let bar = bars.add(ProgressBar::new(args.stranger_photos as u64));
+                        bar.set_prefix(person.folder.clone());
+                        let tally = collect_person(&mut strangers_context, &person, &bar)?;
+                        bar.finish_and_clear();
+                        stranger_tallies.push((person, tally));
+                    }
+                }
+                Err(error) => stranger_notes.push(format!(
+                    "the strangers could not be looked up ({error}); none downloaded"
+                )),
+            }
+        }
+    }
     if !args.quiet.quiet {
-        print_summary(&tallies);
+        print_summary(tallies.iter().map(|(p, t)| (*p, t)));
+        if args.strangers.is_some() {
+            println!(
+                "\nstrangers (people who are not members) → {}",
+                args.data_dir.join(downloader::strangers::FOLDER).display()
+            );
+            for note in &stranger_notes {
+                println!("  {note}");
+            }
+            print_summary(stranger_tallies.iter().map(|(p, t)| (p, t)));
+        }
     }
     let empty: Vec<&str> = tallies
         .iter()
         .filter(|(_, tally)| tally.total() == 0)
         .map(|(person, _)| person.folder.as_str())
         .collect();
+    if people.is_empty() && !args.offline && stranger_tallies.iter().all(|(_, t)| t.total() == 0) {
+        anyhow::bail!(
+            "no photos of strangers could be had: {}",
+            if stranger_notes.is_empty() {
+                "see the table above".to_string()
+            } else {
+                stranger_notes.join("; ")
+            }
+        );
+    }
     if !empty.is_empty() {
         anyhow::bail!(
             "no photos could be had for {}: see the notes above; put photos in their folders \
@@ -303,7 +387,7 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn print_summary(tallies: &[(&Person, Tally)]) {
+fn print_summary<'a>(tallies: impl IntoIterator<Item = (&'a Person, &'a Tally)>) {
     println!(
         "{:<14} {:>6} {:>6} {:>12} {:>10} {:>7}  sources",
         "person", "total", "new", "quarantined", "duplicates", "failed"

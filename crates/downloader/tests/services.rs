@@ -708,3 +708,125 @@ fn your_own_photos_need_no_network_and_are_the_anchor() {
     assert_eq!(photos_in(&dir.path().join(".quarantine/Nayeon")).len(), 1);
     assert!(out.contains("anchor: 2 trusted + "), "{out}");
 }
+
+/// Wikidata where the "Democrats" (Q30: Barack Obama, Q20, and Q21) are a kind of group (Q901)
+/// of a genre (Q900), and so are the "Republicans" (Q31: Joe Biden, Q40, and Q20 again, who is a
+/// member of the group and must not be taken for a stranger). Joe Biden's portrait is on `upload`.
+fn scene_wiki(upload: String) -> FakeServer {
+    FakeServer::start(move |seen: &Seen, _| {
+        if seen.path != "/w/api.php" {
+            return Reply::status(404);
+        }
+        let claim = |id: &str| {
+            format!(
+                r#"{{"rank":"normal","mainsnak":{{"datavalue":{{"value":{{"entity-type":"item","id":"{id}"}}}}}}}}"#
+            )
+        };
+        let group = |id: &str, label: &str, members: &[&str]| {
+            format!(
+                r#""{id}":{{"id":"{id}","labels":{{"en":{{"value":"{label}"}}}},"claims":{{"P527":[{}],"P31":[{}],"P136":[{}]}}}}"#,
+                members
+                    .iter()
+                    .map(|m| claim(m))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                claim("Q901"),
+                claim("Q900")
+            )
+        };
+        let biden = r#""Q40":{"id":"Q40","labels":{"en":{"value":"Joe Biden"}},"descriptions":{"en":{"value":"politician"}},"claims":{"P18":[{"rank":"normal","mainsnak":{"datavalue":{"value":"Biden portrait.jpg"}}}],"P569":[{"rank":"normal","mainsnak":{"datavalue":{"value":{"time":"+1942-11-20T00:00:00Z"}}}}]}}"#;
+        match (seen.param("action"), seen.param("ids"), seen.param("list")) {
+            (Some("wbsearchentities"), _, _) => Reply::json(match seen.param("search") {
+                Some("Democrats") => r#"{"search":[{"id":"Q30","label":"Democrats"}]}"#,
+                _ => r#"{"search":[]}"#,
+            }),
+            (Some("wbgetentities"), Some(ids), _) => {
+                let mut found = Vec::new();
+                for id in ids.split('|') {
+                    match id {
+                        "Q30" => found.push(group("Q30", "Democrats", &["Q20", "Q21"])),
+                        "Q31" => found.push(group("Q31", "Republicans", &["Q40", "Q20"])),
+                        "Q40" => found.push(biden.to_string()),
+                        _ => {}
+                    }
+                }
+                Reply::json(&format!(r#"{{"entities":{{{}}}}}"#, found.join(",")))
+            }
+            (Some("query"), _, Some("search")) => {
+                assert_eq!(seen.param("srnamespace"), Some("0"));
+                Reply::json(match seen.param("srsearch") {
+                    Some("haswbstatement:P31=Q901 haswbstatement:P136=Q900") => {
+                        r#"{"query":{"search":[{"title":"Q30"},{"title":"Q31"}]}}"#
+                    }
+                    _ => r#"{"query":{"search":[]}}"#,
+                })
+            }
+            (Some("query"), _, _) if seen.param("titles") == Some("File:Biden portrait.jpg") => {
+                pages(
+                    &[file_page(
+                        1,
+                        "Biden portrait.jpg",
+                        &format!("{upload}/biden.jpg"),
+                        "[]",
+                    )],
+                    None,
+                )
+            }
+            (Some("query"), _, _) => pages(&[], None),
+            _ => Reply::status(400),
+        }
+    })
+}
+
+#[test]
+fn strangers_are_members_of_other_groups_like_the_group() {
+    let upload = upload();
+    let wiki = scene_wiki(upload.base.clone());
+    let world = World {
+        wiki: wiki.base.clone(),
+        commons: wiki.base.clone(),
+        ..World::closed()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(world.downloader(dir.path()).args([
+        "--strangers",
+        "5",
+        "--group",
+        "Democrats",
+        "--sources",
+        "commons",
+    ]));
+    assert!(
+        out.contains("1 people of 1 other groups like Democrats (Q30): Republicans"),
+        "{out}"
+    );
+    // Joe Biden of the other group, by his item; Barack Obama is in both and is no stranger.
+    let folder = dir.path().join(".strangers/Joe Biden");
+    let manifest = manifest(&folder);
+    assert_eq!(manifest.item.as_deref(), Some("Q40"), "{out}");
+    assert_eq!(manifest.query, "Republicans Joe Biden");
+    assert_eq!(photos_in(&folder).len(), 1, "{out}");
+    assert!(!dir.path().join(".strangers/Barack Obama").exists());
+    // Only Wikidata's own API was asked who the strangers are.
+    assert!(wiki.seen().iter().any(|s| s
+        .param("srsearch")
+        .is_some_and(|q| q.contains("haswbstatement:P136=Q900"))));
+
+    // Without a group to be strangers to: a bad command line.
+    let err = world
+        .downloader(dir.path())
+        .args(["--strangers", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(err.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&err.stderr).contains("--group"));
+    // Offline: nothing, and said so.
+    let out = world
+        .downloader(dir.path())
+        .args(["--strangers", "5", "--group", "Democrats", "--offline"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("offline: no strangers downloaded"), "{text}");
+}

@@ -257,26 +257,28 @@ fn run(args: Args) -> Result<()> {
 
 fn check_args(args: &Args) -> Result<()> {
     if let Some(threshold) = args.threshold {
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&threshold),
-            "--threshold must be between 0 and 1, got {threshold}"
-        );
+        cli::usage_ensure((0.0..=1.0).contains(&threshold), || {
+            format!("--threshold must be between 0 and 1, got {threshold}")
+        })?;
     }
-    anyhow::ensure!(
-        args.precision > 0.0 && args.precision <= 1.0,
-        "--precision must be above 0 and at most 1, got {}",
-        args.precision
-    );
-    anyhow::ensure!(
-        (0.0..1.0).contains(&args.stranger_share),
-        "--stranger-share must be at least 0 and below 1, got {}",
-        args.stranger_share
-    );
+    cli::usage_ensure(args.precision > 0.0 && args.precision <= 1.0, || {
+        format!(
+            "--precision is the share of names that must be right: above 0 and at most 1 (0.98 \
+             is 98 %), got {}",
+            args.precision
+        )
+    })?;
+    cli::usage_ensure((0.0..1.0).contains(&args.stranger_share), || {
+        format!(
+            "--stranger-share is the share of strangers the rule may name: at least 0 and below 1 \
+             (0.01 is 1 %), got {}",
+            args.stranger_share
+        )
+    })?;
     if let Some(c) = args.c {
-        anyhow::ensure!(
-            c > 0.0 && c.is_finite(),
-            "--c must be a positive number, got {c}"
-        );
+        cli::usage_ensure(c > 0.0 && c.is_finite(), || {
+            format!("--c must be a positive number (the SVM's regularisation, e.g. 1), got {c}")
+        })?;
     }
     let mut inputs = vec![("--input", args.input.as_path())];
     if let Some(test) = &args.test {

@@ -8,7 +8,7 @@ use classifier::{decide, Decision, Predictor, Thresholds};
 use facefile::format::encodings::{EncodeSettings, Encodings, EncodingsFile};
 use facefile::format::model::{ClassifierFile, Method, RuleOrigin};
 use facefile::{EmbedderKind, Stamped};
-use testdata::command::{run_err, run_ok};
+use testdata::command::{run_err, run_ok, run_usage_err};
 
 fn trainer() -> Command {
     Command::cargo_bin("svm-trainer").unwrap()
@@ -228,9 +228,12 @@ fn bad_inputs_are_clear_errors() {
         "the input is intact"
     );
 
-    // Out-of-range settings.
-    assert!(run_err(train(&csv).args(["--precision", "1.5"])).contains("--precision"));
-    assert!(run_err(train(&csv).args(["-t", "2"])).contains("--threshold"));
+    // Out-of-range settings: a bad command line (exit 2) that says what the setting is.
+    let err = run_usage_err(train(&csv).args(["--precision", "1.5"]));
+    assert!(err.contains("--precision") && err.contains("98 %"), "{err}");
+    assert!(run_usage_err(train(&csv).args(["-t", "2"])).contains("--threshold"));
+    assert!(run_usage_err(train(&csv).args(["--c", "0"])).contains("positive"));
+    assert!(run_usage_err(train(&csv).args(["--stranger-share", "1"])).contains("below 1"));
 }
 
 #[test]

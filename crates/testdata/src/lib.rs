@@ -173,6 +173,19 @@ pub mod command {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// Runs `command`, which must be refused as a bad command line (exit code 2, like clap's own
+    /// errors); returns its error output.
+    pub fn run_usage_err(command: &mut impl Runnable) -> String {
+        let output = command.run_output();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "expected a bad command line: {}",
+            describe(command, &output)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    }
+
     /// Runs `command`, which must fail with exit code 1 (an error, not a crash or a usage
     /// message); returns its error output.
     pub fn run_err(command: &mut impl Runnable) -> String {

@@ -138,15 +138,17 @@ fn limit_heap_growth() {
 fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let quiet = args.quiet.quiet;
+    if let Some(threshold) = args.threshold {
+        cli::usage_ensure((0.0..=1.0).contains(&threshold), || {
+            format!(
+                "--threshold is the probability a name needs: between 0 and 1 (0.5 is 50 %), got \
+                 {threshold}"
+            )
+        })?;
+    }
     let model_file = ClassifierFile::read(&args.model)?;
     let embedder = model_embedder(&args, &model_file)?;
     let model = &model_file.body;
-    if let Some(threshold) = args.threshold {
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&threshold),
-            "--threshold must be between 0 and 1, got {threshold}"
-        );
-    }
     let thresholds = Thresholds::from_rule(&model.rule, args.threshold);
     outputs::check_paths(&args)?;
     let settings = args.detection.settings(embedder, 1)?;

@@ -7,7 +7,7 @@ use std::process::Command as Process;
 use assert_cmd::Command;
 use facefile::format::labels::LabelsFile;
 use facefile::format::model::ClassifierFile;
-use testdata::command::{run_err, run_ok};
+use testdata::command::{run_err, run_ok, run_usage_err};
 use testdata::media::ffmpeg as ffmpeg_in;
 
 fn ffmpeg(args: &[&str]) {
@@ -210,6 +210,21 @@ fn bad_inputs_are_clear_errors_and_leave_nothing_behind() {
     let text = dir.path().join("notes.mp4");
     std::fs::write(&text, "not a video\n").unwrap();
     assert!(run(&text, &output, &model).contains("not a video"));
+
+    // A threshold that is no probability: a bad command line, said before any file is read.
+    let err = run_usage_err(
+        labeler()
+            .args(["-t", "2", "-i"])
+            .arg(&text)
+            .arg("-o")
+            .arg(&output)
+            .arg("-m")
+            .arg(dir.path().join("no-model.msgpack")),
+    );
+    assert!(
+        err.contains("--threshold") && err.contains("between 0 and 1"),
+        "{err}"
+    );
 
     // A file with an audio stream and no video frames.
     let audio_only = dir.path().join("audio_only.mp4");

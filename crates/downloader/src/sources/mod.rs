@@ -15,6 +15,7 @@ pub mod bing;
 pub mod commons;
 pub mod duckduckgo;
 pub mod mediawiki;
+pub mod scene;
 pub mod urls;
 pub mod wikidata;
 

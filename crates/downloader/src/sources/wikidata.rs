@@ -141,7 +141,7 @@ fn mentions(context: &[String], label: &str) -> bool {
         || context.iter().all(|c| label_words.contains(c))
 }
 
-fn get_entities(
+pub(crate) fn get_entities(
     api: &Api,
     ids: &[String],
     props: &str,
@@ -199,7 +199,7 @@ fn identity(api: &Api, id: &str, entity: &Value) -> Result<Identity, SourceError
 }
 
 /// The English (or fallback) text of a `labels`/`descriptions` object.
-fn text_of(terms: Option<&Value>) -> Option<String> {
+pub(crate) fn text_of(terms: Option<&Value>) -> Option<String> {
     let terms = terms?.as_object()?;
     terms
         .get("en")
@@ -210,7 +210,7 @@ fn text_of(terms: Option<&Value>) -> Option<String> {
 }
 
 /// A property's values, best rank first, deprecated ones left out.
-fn claim_values<'a>(entity: &'a Value, property: &str) -> Vec<&'a Value> {
+pub(crate) fn claim_values<'a>(entity: &'a Value, property: &str) -> Vec<&'a Value> {
     let Some(claims) = entity
         .get("claims")
         .and_then(|c| c.get(property))
