@@ -1,14 +1,12 @@
 //! `audio-merger`: the labelled video with the original's sound.
 
-mod ffmpeg;
-
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 
-use ffmpeg::{file_arg, probe};
+use media::{file_arg, probe};
 
 /// Put the original video's sound back on the processed (labelled) video.
 ///
@@ -88,7 +86,8 @@ fn write_with_ffmpeg(target: &Path, args: Vec<OsString>, expect: &Expected) -> R
     let temp = facefile::fs::partial_path(target);
     let mut full = args;
     full.push(file_arg(&temp));
-    let result = ffmpeg::ffmpeg(&full)
+    let result = media::run_ffmpeg(&full, cli::run::interrupt_flag())
+        .map_err(anyhow::Error::from)
         .and_then(|()| expect.check(&temp, target))
         .and_then(|()| {
             std::fs::rename(&temp, target)
@@ -240,14 +239,25 @@ fn run(args: Args) -> Result<()> {
         }
     };
     let duration = format!("{video_duration:.6}");
+    // Picture and sound stay where they were in the original: a video stream may start later
+    // than its sound (the Hamilton clip's by 0.84 s). Timestamps are kept as they are (ffmpeg
+    // would otherwise start each input at 0), and the labelled video is moved to start where the
+    // original's video does (it already does when the labeler wrote it; older files start at 0).
+    let original_video_start = original.first("video").map_or(0.0, |v| v.start_time());
+    let shift = original_video_start - video.start_time();
+    let video_end = original_video_start + video_duration;
 
     // Video from the processed file (copied), audio from the original, both cut where the video ends.
-    let mut merge: Vec<OsString> = vec![
+    let mut merge: Vec<OsString> = vec![os("-copyts")];
+    if shift.abs() > 1e-4 {
+        merge.extend([os("-itsoffset"), os(&format!("{shift:.6}"))]);
+    }
+    merge.extend([
         os("-i"),
         file_arg(&args.processed),
         os("-i"),
         file_arg(&args.input),
-    ];
+    ]);
     merge.extend([
         os("-map"),
         os("0:v:0"),
@@ -257,7 +267,12 @@ fn run(args: Args) -> Result<()> {
         os("copy"),
     ]);
     merge.extend(audio_args(copy_audio, &args.output));
-    merge.extend([os("-t"), os(&duration), os("-movflags"), os("+faststart")]);
+    merge.extend([
+        os("-to"),
+        os(&format!("{video_end:.6}")),
+        os("-movflags"),
+        os("+faststart"),
+    ]);
     write_with_ffmpeg(
         &args.output,
         merge,

@@ -1,19 +1,25 @@
-//! The first pass: read the whole video once, find the cuts, detect faces on keyframes (every
-//! `detect_every` frames and at every cut), follow them as tracks and embed them. Nothing is drawn
-//! yet: a track's name is decided from all of its faces, so even its first frame shows the name the
-//! whole track supports.
+//! The first pass: read the video, find the cuts, detect faces on keyframes (every `detect_every`
+//! frames and at every cut), follow them as tracks and embed them. Nothing is drawn here: a track's
+//! name is decided from all of its faces, so even its first frame shows the name the whole track
+//! supports. As soon as every track on some stretch of frames has ended (at a cut, or when no face
+//! is left on screen), that stretch is decided and handed to the second pass as a [`Segment`], so
+//! the two passes run side by side and the slower sets the pace, not their sum.
 //!
-//! Decoding runs on its own thread, feeding keyframes to the face work through a small bounded
-//! queue, so both cores work and memory stays flat.
+//! Decoding runs on its own thread, feeding frames to the face work through a small bounded queue;
+//! no frame is kept once its faces are found (the second pass decodes again), so memory does not
+//! grow with the video.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
-use crossbeam_channel::bounded;
+use classifier::Thresholds;
+use crossbeam_channel::{bounded, Sender};
 use facecore::{FaceAnalyzer, Picture};
+use facefile::format::model::Classifier;
 use indicatif::ProgressBar;
 use opencv::core::Mat;
 
+use crate::decide::{self, TrackDecision};
 use crate::shots::{CutDetector, Signature};
 use crate::tracker::{EmbeddedFace, Track, Tracker};
 use crate::video::VideoSource;
@@ -27,24 +33,225 @@ pub struct AnalyseSettings {
     pub split_distance: f32,
     /// The embedder's vectors have unit length.
     pub unit: bool,
+    /// Frames a track's last box stays on screen after its last sighting.
+    pub hold_frames: u64,
 }
 
-/// What the first pass learned.
-#[derive(Debug, Default)]
-pub struct Analysis {
-    pub frames: u64,
-    /// Presentation time of each frame, in seconds.
+/// Frames the first pass hands over at least this often when there is no face work (the
+/// passthrough benchmark), so the second pass is never starved.
+const PASSTHROUGH_SEGMENT: u64 = 30;
+
+/// A stretch of the video whose faces are all decided: the frames after the previous segment's,
+/// up to and including `until`.
+#[derive(Debug)]
+pub struct Segment {
+    pub until: u64,
+    /// Presentation times of those frames, in order (seconds).
     pub times: Vec<f64>,
-    /// Frames that start a new shot (the first frame included).
+    /// Those of them that start a shot.
     pub cuts: Vec<u64>,
+    /// The tracks of those frames (split where their name changes), with their decisions and the
+    /// last frame each is drawn on.
     pub tracks: Vec<Track>,
+    pub decisions: Vec<TrackDecision>,
+    pub ends: Vec<u64>,
+}
+
+/// How the first pass went.
+#[derive(Debug, Default)]
+pub struct FirstPass {
+    pub frames: u64,
     pub keyframes: u64,
     pub faces_detected: u64,
     pub faces_embedded: u64,
-    /// Tracks split because a face's embedding jumped (cuts the cut rule missed).
+    /// Tracks split because a face's embedding jumped (cuts the cut rule missed), or because they
+    /// lost their name for a while to a likelier face.
     pub splits: u32,
     /// Faces that could not be embedded (OpenCV errors), with the first message.
     pub embed_errors: (u64, Option<String>),
+}
+
+/// The whole video as both passes saw it, for the files written at the end.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub frames: u64,
+    /// Frames that start a new shot (the first frame included).
+    pub cuts: Vec<u64>,
+    pub tracks: Vec<Track>,
+}
+
+/// What everything is decided with.
+pub struct Naming<'a> {
+    pub model: &'a Classifier,
+    pub thresholds: &'a Thresholds,
+}
+
+/// One decoded frame, as the reader hands it over.
+struct Decoded {
+    index: u64,
+    time: f64,
+    cut: bool,
+    /// The picture, for keyframes only.
+    keyframe: Option<Mat>,
+}
+
+/// What the face work keeps between keyframes: the tracker and what has not been handed over.
+struct Pending {
+    tracker: Tracker,
+    /// The last frame handed over (`None` before the first segment).
+    handed: Option<u64>,
+    times: Vec<f64>,
+    cuts: Vec<u64>,
+}
+
+/// Reads the whole video, hands decided segments to `segments` as it goes, and says how it went.
+/// With no `analyzer` (the passthrough benchmark) no face is looked for.
+pub fn first_pass(
+    source: &mut VideoSource,
+    mut analyzer: Option<&mut FaceAnalyzer>,
+    settings: &AnalyseSettings,
+    naming: &Naming,
+    stop: &AtomicBool,
+    bar: &ProgressBar,
+    segments: Sender<Segment>,
+) -> Result<FirstPass> {
+    let (frame_tx, frame_rx) = bounded::<Decoded>(6);
+    let faces_wanted = analyzer.is_some();
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || -> Result<()> {
+            let mut cuts = CutDetector::default();
+            let mut last_key: Option<u64> = None;
+            let mut index = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                let Some(frame) = source.read()? else { break };
+                let time = source.time_of_frame(index);
+                let cut = cuts.is_cut(Signature::of(&frame.image)?);
+                let due = last_key.is_none_or(|k| index - k >= settings.detect_every);
+                let keyframe = (faces_wanted && (cut || due)).then(|| {
+                    last_key = Some(index);
+                    frame.image
+                });
+                let decoded = Decoded {
+                    index,
+                    time,
+                    cut,
+                    keyframe,
+                };
+                if frame_tx.send(decoded).is_err() {
+                    break;
+                }
+                bar.inc(1);
+                index += 1;
+            }
+            Ok(())
+        });
+
+        let mut pass = FirstPass::default();
+        let mut pending = Pending {
+            tracker: Tracker::new(settings.unit, settings.split_distance),
+            handed: None,
+            times: Vec::new(),
+            cuts: Vec::new(),
+        };
+        let mut widths = DetectWidth::default();
+        let mut result: Result<()> = Ok(());
+        for decoded in frame_rx.iter() {
+            let step = (|| -> Result<()> {
+                if decoded.cut && decoded.index > 0 {
+                    // Every track ends at a cut: what came before is decided.
+                    pending.tracker.end_all();
+                    hand_over(&mut pending, decoded.index - 1, settings, naming, &segments)?;
+                }
+                pending.times.push(decoded.time);
+                if decoded.cut {
+                    pending.cuts.push(decoded.index);
+                }
+                pass.frames = decoded.index + 1;
+                match (decoded.keyframe, analyzer.as_deref_mut()) {
+                    (Some(image), Some(analyzer)) => {
+                        let key = Keyframe {
+                            index: decoded.index,
+                            frame: image,
+                            cut: decoded.cut,
+                        };
+                        faces_at(
+                            analyzer,
+                            &mut pending.tracker,
+                            &mut widths,
+                            &mut pass,
+                            settings,
+                            key,
+                        )?;
+                        if pending.tracker.active.is_empty() {
+                            // Nobody on screen: no track spans this frame and the next.
+                            hand_over(&mut pending, decoded.index, settings, naming, &segments)?;
+                        }
+                    }
+                    _ if !faces_wanted && (decoded.index + 1) % PASSTHROUGH_SEGMENT == 0 => {
+                        hand_over(&mut pending, decoded.index, settings, naming, &segments)?;
+                    }
+                    _ => {}
+                }
+                Ok(())
+            })();
+            if let Err(error) = step {
+                result = Err(error);
+                stop.store(true, Ordering::SeqCst);
+                break;
+            }
+        }
+        // Drain so the reader can finish after an error.
+        for _ in frame_rx.iter() {}
+        reader.join().expect("reader thread panicked")?;
+        result?;
+        if !stop.load(Ordering::SeqCst) && pass.frames > 0 {
+            pending.tracker.end_all();
+            hand_over(&mut pending, pass.frames - 1, settings, naming, &segments)?;
+        }
+        pass.splits += pending.tracker.splits;
+        Ok(pass)
+    })
+}
+
+/// Decides the ended tracks and hands them, with the frames up to `until`, to the second pass.
+fn hand_over(
+    pending: &mut Pending,
+    until: u64,
+    settings: &AnalyseSettings,
+    naming: &Naming,
+    segments: &Sender<Segment>,
+) -> Result<()> {
+    if pending.handed.is_some_and(|h| h >= until) {
+        return Ok(());
+    }
+    let tracks = pending.tracker.take_ended();
+    // Drawn for `hold_frames` after the last sighting, never past this segment (a cut, or frames
+    // nobody is on).
+    let shown_until =
+        crate::render::shown_until(&tracks, &[until + 1], until + 1, settings.hold_frames);
+    let named = decide::decide_tracks(
+        tracks,
+        &shown_until,
+        naming.model,
+        naming.thresholds,
+        pending.tracker.next_id,
+    );
+    pending.tracker.next_id = named.next_id;
+    pending.tracker.splits += named.splits;
+    let ends =
+        crate::render::shown_until(&named.tracks, &[until + 1], until + 1, settings.hold_frames);
+    let segment = Segment {
+        ends,
+        until,
+        times: std::mem::take(&mut pending.times),
+        cuts: std::mem::take(&mut pending.cuts),
+        tracks: named.tracks,
+        decisions: named.decisions,
+    };
+    pending.handed = Some(until);
+    // The second pass has stopped (an error there): it says why.
+    let _ = segments.send(segment);
+    Ok(())
 }
 
 struct Keyframe {
@@ -53,90 +260,61 @@ struct Keyframe {
     cut: bool,
 }
 
-struct Timeline {
-    times: Vec<f64>,
-    cuts: Vec<u64>,
+/// A face this tall (pixels, in the picture the detector looks at) is found as reliably, with
+/// landmarks as precise for the embedder, as a larger one.
+const COMFORTABLE_FACE: f64 = 96.0;
+/// The detector never looks at pictures narrower than this.
+const MIN_DETECT_WIDTH: u32 = 480;
+/// Every this many keyframes (and at every cut) the detector looks at the full `--detect-width`,
+/// so faces smaller than those already seen are found when they come.
+const FULL_WIDTH_EVERY: u32 = 4;
+
+/// The width the detector looks at: the full `--detect-width` at cuts and every few keyframes;
+/// in between, narrower when every face of the shot is large (a close-up needs far fewer pixels
+/// than a group shot, and detection is half of the face work at 1080p).
+#[derive(Debug, Default)]
+pub struct DetectWidth {
+    /// The smallest face height (full-resolution pixels) found at the last full-width look.
+    smallest: Option<f64>,
+    since_full: u32,
 }
 
-pub fn analyse(
-    source: &mut VideoSource,
-    analyzer: &mut FaceAnalyzer,
-    settings: &AnalyseSettings,
-    stop: &AtomicBool,
-    bar: &ProgressBar,
-) -> Result<Analysis> {
-    let (keyframe_tx, keyframe_rx) = bounded::<Keyframe>(4);
-    let mut analysis = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| -> Result<Timeline> {
-            let mut cuts = CutDetector::default();
-            let mut timeline = Timeline {
-                times: Vec::new(),
-                cuts: Vec::new(),
-            };
-            let mut last_key: Option<u64> = None;
-            let mut index = 0u64;
-            while !stop.load(Ordering::SeqCst) {
-                let Some(frame) = source.read()? else { break };
-                timeline.times.push(source.time_of_last_frame(index));
-                let cut = cuts.is_cut(Signature::of(&frame.image)?);
-                if cut {
-                    timeline.cuts.push(index);
-                }
-                let due = last_key.is_none_or(|k| index - k >= settings.detect_every);
-                if cut || due {
-                    last_key = Some(index);
-                    let key = Keyframe {
-                        index,
-                        frame: frame.image,
-                        cut,
-                    };
-                    if keyframe_tx.send(key).is_err() {
-                        break;
-                    }
-                }
-                bar.inc(1);
-                index += 1;
-            }
-            drop(keyframe_tx);
-            Ok(timeline)
-        });
-
-        let mut tracker = Tracker::new(settings.unit, settings.split_distance);
-        let mut analysis = Analysis::default();
-        let mut face_result: Result<()> = Ok(());
-        for key in keyframe_rx.iter() {
-            if let Err(error) = faces_at(analyzer, &mut tracker, &mut analysis, settings, key) {
-                face_result = Err(error);
-                stop.store(true, Ordering::SeqCst);
-                break;
-            }
+impl DetectWidth {
+    /// The width to detect at for this keyframe of a `frame_width`-wide video.
+    fn next(&mut self, cut: bool, frame_width: u32, detect_width: u32) -> (u32, bool) {
+        let full = detect_width.min(frame_width);
+        if cut || self.since_full + 1 >= FULL_WIDTH_EVERY || self.smallest.is_none() {
+            self.since_full = 0;
+            return (full, true);
         }
-        // Drain so the reader can finish after an error.
-        for _ in keyframe_rx.iter() {}
-        let timeline = reader.join().expect("reader thread panicked")?;
-        face_result?;
-        analysis.frames = timeline.times.len() as u64;
-        analysis.times = timeline.times;
-        analysis.cuts = timeline.cuts;
-        analysis.splits = tracker.splits;
-        analysis.tracks = tracker.finish();
-        Ok::<_, anyhow::Error>(analysis)
-    })?;
-    analysis.times = source.times_of(std::mem::take(&mut analysis.times));
-    Ok(analysis)
+        self.since_full += 1;
+        let smallest = self.smallest.expect("checked");
+        let wanted = (frame_width as f64 * COMFORTABLE_FACE / smallest).ceil() as u32;
+        (wanted.clamp(MIN_DETECT_WIDTH.min(full), full), false)
+    }
+
+    /// What a full-width look found.
+    fn found(&mut self, heights: impl Iterator<Item = f64>) {
+        self.smallest = heights.fold(None, |m: Option<f64>, h| Some(m.map_or(h, |m| m.min(h))));
+    }
 }
 
 fn faces_at(
     analyzer: &mut FaceAnalyzer,
     tracker: &mut Tracker,
-    analysis: &mut Analysis,
+    widths: &mut DetectWidth,
+    analysis: &mut FirstPass,
     settings: &AnalyseSettings,
     key: Keyframe,
 ) -> Result<()> {
     let picture = Picture::from_bgr(key.frame).context("reading a video frame")?;
+    let (width, full) = widths.next(key.cut, picture.width(), settings.detect_width);
     let detections = analyzer
-        .detect(&picture, Some(settings.detect_width))
+        .detect(&picture, Some(width))
         .with_context(|| format!("detecting faces in frame {}", key.index))?;
+    if full {
+        widths.found(detections.iter().map(|d| d.bbox.height() as f64));
+    }
     analysis.keyframes += 1;
     analysis.faces_detected += detections.len() as u64;
     let boxes: Vec<_> = detections.iter().map(|d| d.bbox).collect();
@@ -166,24 +344,4 @@ fn faces_at(
         }
     }
     Ok(())
-}
-
-impl Analysis {
-    /// The first pass without any face work (the `--passthrough` benchmark of decoding, cut
-    /// detection and encoding alone).
-    pub fn passthrough(source: &mut VideoSource) -> Result<Analysis> {
-        let mut cuts = CutDetector::default();
-        let mut analysis = Analysis::default();
-        while let Some(frame) = source.read()? {
-            analysis
-                .times
-                .push(source.time_of_last_frame(analysis.frames));
-            if cuts.is_cut(Signature::of(&frame.image)?) {
-                analysis.cuts.push(analysis.frames);
-            }
-            analysis.frames += 1;
-        }
-        analysis.times = source.times_of(std::mem::take(&mut analysis.times));
-        Ok(analysis)
-    }
 }

@@ -131,6 +131,8 @@ pub struct Named {
     pub decisions: Vec<TrackDecision>,
     /// Tracks split because they kept their name in some frames and lost it in others.
     pub splits: u32,
+    /// The id the next track may take (pieces of split tracks took theirs).
+    pub next_id: u32,
 }
 
 /// Decides every track. `shown_until[t]` is the last frame track `t` is drawn on (its last
@@ -140,7 +142,7 @@ pub fn decide_tracks(
     shown_until: &[u64],
     model: &Classifier,
     thresholds: &Thresholds,
-    mut next_id: u32,
+    next_id: u32,
 ) -> Named {
     let predictor = Predictor::new(model);
     let options: Vec<Option<Options>> = tracks
@@ -162,6 +164,7 @@ pub fn decide_tracks(
         tracks: Vec::new(),
         decisions: Vec::new(),
         splits: 0,
+        next_id,
     };
     for (track, (options, stretches)) in tracks.into_iter().zip(options.iter().zip(per_stretch)) {
         let Some(options) = options else {
@@ -178,7 +181,11 @@ pub fn decide_tracks(
                 runs.push((first, class));
             }
         }
-        let pieces = split_at(track, runs.iter().skip(1).map(|&(f, _)| f), &mut next_id);
+        let pieces = split_at(
+            track,
+            runs.iter().skip(1).map(|&(f, _)| f),
+            &mut named.next_id,
+        );
         named.splits += pieces.len() as u32 - 1;
         for (piece, &(_, class)) in pieces.into_iter().zip(&runs) {
             named.decisions.push(decision_for(options, class));

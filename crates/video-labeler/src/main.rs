@@ -25,7 +25,7 @@ use facefile::EmbedderKind;
 
 use analyse::AnalyseSettings;
 use render::DrawOptions;
-use video::{Codec, VideoSink, VideoSource};
+use video::{Codec, Encoding, VideoSink, VideoSource};
 
 /// Label the people in a video (or a photo): a box and a name on each face, and their screen time.
 ///
@@ -108,6 +108,15 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Codec::H264)]
     codec: Codec,
 
+    /// H.264 encoding speed: faster presets write bigger files at the same quality (ultrafast,
+    /// superfast, veryfast, faster, fast, medium, slow, slower, veryslow).
+    #[arg(long, value_name = "PRESET", default_value = "veryfast", value_parser = clap::builder::PossibleValuesParser::new(media::encode::X264_PRESETS))]
+    preset: String,
+
+    /// H.264 quality: lower is better and bigger (18 looks lossless, 23 is x264's default).
+    #[arg(long, value_name = "CRF", default_value_t = 21, value_parser = clap::value_parser!(u8).range(0..=51))]
+    crf: u8,
+
     #[command(flatten)]
     models: ModelsArg,
 
@@ -155,124 +164,149 @@ fn run(args: Args) -> Result<()> {
     if photos::is_photo_input(&args.input) {
         return label_photos(&args, settings, model, &thresholds);
     }
-    let mut source = VideoSource::open(&args.input)?;
+    let mut first_source = VideoSource::open(&args.input)?;
+    let mut second_source = VideoSource::open(&args.input)?;
     let display = display_wanted(args.display == 1);
-
-    let analysis = if args.passthrough {
+    let mut analyzer = if args.passthrough {
         None
     } else {
         let models = ModelDir::new(&args.models.models_dir);
         models.verify_for(&settings)?;
-        let mut analyzer = FaceAnalyzer::load(&models, settings)?;
-        let bar = cli::progress::bar("finding faces", "frames", source.frame_count, quiet);
-        let analysis = analyse::analyse(
-            &mut source,
-            &mut analyzer,
-            &AnalyseSettings {
-                detect_every: args.detect_every,
-                detect_width: args.detect_width,
-                split_distance: model.rule.split_distance,
-                unit: embedder.unit_length(),
-            },
-            cli::run::interrupt_flag(),
-            &bar,
-        )?;
-        bar.finish_and_clear();
-        if let (n @ 1.., Some(first)) = &analysis.embed_errors {
-            eprintln!("warning: {n} faces could not be embedded (first: {first})");
-        }
-        Some(analysis)
+        Some(FaceAnalyzer::load(&models, settings)?)
     };
-    if cli::interrupted() {
-        bail!(
-            "interrupted: nothing was written ({} is unchanged)",
-            args.output.display()
-        );
-    }
-    let mut analysis = match analysis {
-        Some(analysis) => analysis,
-        None => analyse::Analysis::passthrough(&mut source)?,
-    };
-    if analysis.frames == 0 {
-        bail!("{} has no frames", args.input.display());
-    }
     let hold_frames = args.detect_every.saturating_sub(1);
-    let shown_until = render::shown_until(
-        &analysis.tracks,
-        &analysis.cuts,
-        analysis.frames,
-        hold_frames,
-    );
-    let next_id = analysis.tracks.iter().map(|t| t.id + 1).max().unwrap_or(0);
-    let named = decide::decide_tracks(
-        std::mem::take(&mut analysis.tracks),
-        &shown_until,
-        model,
-        &thresholds,
-        next_id,
-    );
-    analysis.tracks = named.tracks;
-    analysis.splits += named.splits;
-    let decisions = named.decisions;
-
-    let mut source = VideoSource::open(&args.input)?;
     let mut sink = VideoSink::create(
         &args.output,
-        source.fps,
-        source.width,
-        source.height,
-        args.codec,
+        first_source.fps,
+        first_source.width,
+        first_source.height,
+        first_source.start_time(),
+        &Encoding {
+            codec: args.codec,
+            preset: args.preset.clone(),
+            crf: args.crf,
+        },
     )?;
     if let (Some((w, h)), false) = (sink.padded_size(), quiet) {
         eprintln!(
             "note: {}×{} is padded to {w}×{h} with black (the video codec needs even sizes); boxes \
              and labels keep the input's pixels",
-            source.width, source.height
+            first_source.width, first_source.height
         );
     }
-    let bar = cli::progress::bar("writing", "frames", Some(analysis.frames), quiet);
+    let bars = indicatif::MultiProgress::with_draw_target(if quiet {
+        indicatif::ProgressDrawTarget::hidden()
+    } else {
+        indicatif::ProgressDrawTarget::stderr()
+    });
+    let total = first_source.frame_count;
+    let first_bar = bars.add(cli::progress::bar(
+        "pass 1/2: finding faces",
+        "frames",
+        total,
+        quiet,
+    ));
+    let second_bar = bars.add(cli::progress::bar(
+        "pass 2/2: writing      ",
+        "frames",
+        total,
+        quiet,
+    ));
     let options = DrawOptions {
         hide_unknown: args.hide_unknown,
         show_guesses: args.show_guesses,
-        hold_frames,
     };
-    let rendered = render::render(
-        &mut source,
-        &analysis,
-        &decisions,
-        &model.classes,
-        &options,
-        cli::run::interrupt_flag(),
-        &bar,
-        |frame, time| {
-            if display {
-                opencv::highgui::imshow("video-labeler", &frame)?;
-                opencv::highgui::wait_key(1)?;
+    let stop = cli::run::interrupt_flag();
+    let (segment_tx, segment_rx) = crossbeam_channel::unbounded();
+    // The first pass works on this thread (the face models stay on the thread that loaded them);
+    // the second draws and encodes beside it, as far as the first has decided.
+    let (first, second) = std::thread::scope(|scope| {
+        let classes = &model.classes;
+        let sink = &mut sink;
+        let second_bar = &second_bar;
+        let second = scope.spawn(move || {
+            let result = render::second_pass(
+                &mut second_source,
+                segment_rx,
+                classes,
+                &options,
+                stop,
+                second_bar,
+                |frame, time| {
+                    if display {
+                        opencv::highgui::imshow("video-labeler", &frame)?;
+                        opencv::highgui::wait_key(1)?;
+                    }
+                    sink.write_at(frame, time)
+                },
+            );
+            if result.is_err() {
+                // Whatever went wrong here, the first pass has nothing left to do.
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
             }
-            sink.write_at(frame, time)
-        },
-    )?;
-    bar.finish_and_clear();
+            result
+        });
+        let first = analyse::first_pass(
+            &mut first_source,
+            analyzer.as_mut(),
+            &AnalyseSettings {
+                detect_every: args.detect_every,
+                detect_width: args.detect_width,
+                split_distance: model.rule.split_distance,
+                unit: embedder.unit_length(),
+                hold_frames,
+            },
+            &analyse::Naming {
+                model,
+                thresholds: &thresholds,
+            },
+            stop,
+            &first_bar,
+            segment_tx,
+        );
+        if first.is_err() {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        let second = second.join().expect("the second pass panicked");
+        (first, second)
+    });
+    first_bar.finish_and_clear();
+    second_bar.finish_and_clear();
+    let first = first?;
     if cli::interrupted() {
         bail!(
             "interrupted: nothing was written ({} is unchanged)",
             args.output.display()
         );
     }
-    if rendered.frames.len() as u64 != analysis.frames {
+    let second = second?;
+    if first.frames == 0 {
+        bail!("{} has no frames", args.input.display());
+    }
+    if let (n @ 1.., Some(message)) = &first.embed_errors {
+        eprintln!("warning: {n} faces could not be embedded (first: {message})");
+    }
+    let rendered = second.rendered;
+    if rendered.frames.len() as u64 != first.frames {
         bail!(
             "{} gave {} frames the second time it was read, {} the first; is it still being written?",
             args.input.display(),
             rendered.frames.len(),
-            analysis.frames
+            first.frames
         );
     }
+    let analysis = analyse::Analysis {
+        frames: first.frames,
+        cuts: second.cuts,
+        tracks: second.tracks,
+    };
+    let decisions = second.decisions;
     // Everything is complete and checked under partial names before anything is replaced.
     sink.close()?;
     outputs::write_all(
         &args,
         &outputs::Results {
-            source: &source,
+            source: &first_source,
             model: &model_file,
             thresholds: &thresholds,
             analysis: &analysis,

@@ -5,12 +5,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
+use crossbeam_channel::Receiver;
 use facefile::format::labels::{FaceLabel, FrameLabels};
 use facefile::BoundingBox;
 use indicatif::ProgressBar;
 use opencv::core::Mat;
 
-use crate::analyse::Analysis;
+use crate::analyse::Segment;
 use crate::decide::TrackDecision;
 use crate::draw::{colour_of, Painter};
 use crate::screentime::ScreenTime;
@@ -23,9 +24,6 @@ pub struct DrawOptions {
     pub hide_unknown: bool,
     /// Write the best guess on Unknown faces: "Unknown (Mina? 33%)".
     pub show_guesses: bool,
-    /// Frames a track's last box stays on screen after its last detection (the keyframe interval,
-    /// as the next keyframe did not see it).
-    pub hold_frames: u64,
 }
 
 /// One face on one frame.
@@ -36,30 +34,30 @@ pub struct Shown {
 }
 
 /// Where every track's box is on each frame: interpolated between its sightings, held a little after
-/// the last, never across a cut.
-pub struct Placement<'a> {
-    tracks: &'a [Track],
+/// the last, never across a cut. Tracks are added as their segments are decided, in time order.
+#[derive(Default)]
+pub struct Placement {
+    pub tracks: Vec<Track>,
+    pub decisions: Vec<TrackDecision>,
     /// Per track, the last frame it is shown on.
     ends: Vec<u64>,
-    /// Track indices by first frame.
+    /// Track indices by first frame, from `next` on not yet live.
     order: Vec<usize>,
     next: usize,
     live: Vec<usize>,
 }
 
-impl<'a> Placement<'a> {
-    pub fn new(analysis: &'a Analysis, hold_frames: u64) -> Placement<'a> {
-        let tracks = &analysis.tracks;
-        let ends = shown_until(tracks, &analysis.cuts, analysis.frames, hold_frames);
-        let mut order: Vec<usize> = (0..tracks.len()).collect();
-        order.sort_by_key(|&t| (tracks[t].first_frame(), t));
-        Placement {
-            tracks,
-            ends,
-            order,
-            next: 0,
-            live: Vec::new(),
-        }
+impl Placement {
+    /// Adds a segment's tracks, each shown until `ends[i]`; they start after every track added
+    /// before (segments come in time order).
+    pub fn add(&mut self, tracks: Vec<Track>, decisions: Vec<TrackDecision>, ends: Vec<u64>) {
+        let first = self.tracks.len();
+        let mut order: Vec<usize> = (first..first + tracks.len()).collect();
+        self.tracks.extend(tracks);
+        self.decisions.extend(decisions);
+        self.ends.extend(ends);
+        order.sort_by_key(|&t| (self.tracks[t].first_frame(), t));
+        self.order.extend(order);
     }
 
     /// The faces on `frame`; frames must be asked in increasing order.
@@ -145,34 +143,41 @@ pub struct Rendered {
 
 /// Where each person's best face is: her largest sighting in a track named for her.
 pub struct BestFaces {
+    /// Per class: the largest face so far, and its frame.
+    best: Vec<Option<(i64, u64)>>,
     wanted: std::collections::HashMap<u64, Vec<(usize, BoundingBox)>>,
     found: Vec<Option<Vec<u8>>>,
 }
 
 impl BestFaces {
-    pub fn plan(analysis: &Analysis, decisions: &[TrackDecision], classes: usize) -> BestFaces {
-        let mut best: Vec<Option<(i64, u64, BoundingBox)>> = vec![None; classes];
-        for (track, decision) in analysis.tracks.iter().zip(decisions) {
+    pub fn new(classes: usize) -> BestFaces {
+        BestFaces {
+            best: vec![None; classes],
+            wanted: Default::default(),
+            found: vec![None; classes],
+        }
+    }
+
+    /// Looks at newly decided tracks (all in frames not drawn yet): a larger face of someone
+    /// than any so far is taken when its frame is drawn.
+    pub fn consider(&mut self, tracks: &[Track], decisions: &[TrackDecision]) {
+        for (track, decision) in tracks.iter().zip(decisions) {
             let Some(class) = decision.class else {
                 continue;
             };
             for sighting in &track.sightings {
                 let area = sighting.bbox.area();
-                if best[class].is_none_or(|(a, _, _)| area > a) {
-                    best[class] = Some((area, sighting.frame, sighting.bbox));
+                if self.best[class].is_none_or(|(a, _)| area > a) {
+                    self.best[class] = Some((area, sighting.frame));
+                    for faces in self.wanted.values_mut() {
+                        faces.retain(|(c, _)| *c != class);
+                    }
+                    self.wanted
+                        .entry(sighting.frame)
+                        .or_default()
+                        .push((class, sighting.bbox));
                 }
             }
-        }
-        let mut wanted: std::collections::HashMap<u64, Vec<(usize, BoundingBox)>> =
-            Default::default();
-        for (class, best) in best.iter().enumerate() {
-            if let Some((_, frame, bbox)) = best {
-                wanted.entry(*frame).or_default().push((class, *bbox));
-            }
-        }
-        BestFaces {
-            wanted,
-            found: vec![None; classes],
         }
     }
 
@@ -221,33 +226,47 @@ fn crop_jpeg(frame: &Mat, bbox: &BoundingBox) -> Result<Vec<u8>> {
     Ok(facecore::encode_jpeg(&rgb, 88)?)
 }
 
-/// Draws and writes every frame; `write` gets each finished frame in order, with its time.
+/// What the second pass ends with besides the video: what was drawn, and the whole first pass's
+/// tracks, decisions, times and cuts.
+pub struct SecondPass {
+    pub rendered: Rendered,
+    pub tracks: Vec<Track>,
+    pub decisions: Vec<TrackDecision>,
+    pub cuts: Vec<u64>,
+}
+
+/// Decisions of the first pass not (yet) there for a frame: it stopped (an error there, or
+/// Ctrl-C) before deciding it.
+#[derive(Debug)]
+pub struct FirstPassStopped;
+
+impl std::fmt::Display for FirstPassStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the first pass stopped before deciding every frame")
+    }
+}
+
+impl std::error::Error for FirstPassStopped {}
+
+/// Draws and writes every frame as soon as the first pass has decided it (`segments`); `write`
+/// gets each finished frame in order, with its time.
 #[allow(clippy::too_many_arguments)]
-pub fn render(
+pub fn second_pass(
     source: &mut VideoSource,
-    analysis: &Analysis,
-    decisions: &[TrackDecision],
+    segments: Receiver<Segment>,
     classes: &[String],
     options: &DrawOptions,
     stop: &AtomicBool,
     bar: &ProgressBar,
     mut write: impl FnMut(Mat, f64) -> Result<()>,
-) -> Result<Rendered> {
+) -> Result<SecondPass> {
     let mut painter = Painter::new(source.height);
-    let mut placement = Placement::new(analysis, options.hold_frames);
-    let mut screen = ScreenTime::new(classes.to_vec());
-    let mut frames = Vec::with_capacity(analysis.frames as usize);
-    let average = average_duration(&analysis.times, source.fps);
-    let mut best = BestFaces::plan(analysis, decisions, classes.len());
+    let fps = source.fps;
     // Decoding runs on its own thread, a few frames ahead of drawing and encoding.
-    let (frame_tx, frame_rx) = crossbeam_channel::bounded::<Frame>(8);
-    let total = analysis.frames;
-    std::thread::scope(|scope| -> Result<Rendered> {
+    let (frame_tx, frame_rx) = crossbeam_channel::bounded::<Frame>(3);
+    std::thread::scope(|scope| -> Result<SecondPass> {
         let reader = scope.spawn(move || -> Result<()> {
-            for _ in 0..total {
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
+            while !stop.load(Ordering::SeqCst) {
                 let Some(frame) = source.read()? else { break };
                 if frame_tx.send(frame).is_err() {
                     break;
@@ -255,18 +274,23 @@ pub fn render(
             }
             Ok(())
         });
-        let drawn = draw_all(
+        let mut drawing = Drawing {
+            placement: Placement::default(),
+            screen: ScreenTime::new(classes.to_vec()),
+            frames: Vec::new(),
+            best: BestFaces::new(classes.len()),
+            times: Vec::new(),
+            cuts: Vec::new(),
+            covered: None,
+            pending: None,
+            fps,
+        };
+        let drawn = drawing.draw_all(
             frame_rx.iter(),
-            analysis,
-            decisions,
+            &segments,
             classes,
             options,
             &mut painter,
-            &mut placement,
-            &mut screen,
-            &mut frames,
-            &mut best,
-            average,
             bar,
             &mut write,
         );
@@ -274,77 +298,122 @@ pub fn render(
         drop(frame_rx);
         reader.join().expect("reader thread panicked")?;
         drawn?;
-        Ok(Rendered {
-            frames: std::mem::take(&mut frames),
-            screen: screen.clone(),
-            faces: std::mem::take(&mut best.found),
+        // Frames the first pass decided that the second read did not give (a file still being
+        // written) are counted by the caller; the rest of the segments are taken for the totals.
+        for segment in segments.iter() {
+            drawing.take(segment);
+        }
+        let average = average_duration(&drawing.times, fps);
+        if let Some((people, unknown, _)) = drawing.pending.take() {
+            drawing.screen.add_frame(average, &people, unknown);
+        }
+        Ok(SecondPass {
+            rendered: Rendered {
+                frames: std::mem::take(&mut drawing.frames),
+                screen: drawing.screen.clone(),
+                faces: std::mem::take(&mut drawing.best.found),
+            },
+            tracks: std::mem::take(&mut drawing.placement.tracks),
+            decisions: std::mem::take(&mut drawing.placement.decisions),
+            cuts: drawing.cuts,
         })
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn draw_all(
-    decoded: impl Iterator<Item = Frame>,
-    analysis: &Analysis,
-    decisions: &[TrackDecision],
-    classes: &[String],
-    options: &DrawOptions,
-    painter: &mut Painter,
-    placement: &mut Placement,
-    screen: &mut ScreenTime,
-    frames: &mut Vec<FrameLabels>,
-    best: &mut BestFaces,
-    average: f64,
-    bar: &ProgressBar,
-    write: &mut impl FnMut(Mat, f64) -> Result<()>,
-) -> Result<()> {
-    for (index, mut frame) in (0u64..).zip(decoded) {
-        best.take(index, &frame.image);
-        let shown = placement.at(index);
-        let mut labels = Vec::with_capacity(shown.len());
-        let mut people = Vec::new();
-        let mut unknown = false;
-        for face in &shown {
-            let decision = &decisions[face.track];
-            match decision.class {
-                Some(c) => people.push(c),
-                None => unknown = true,
-            }
-            if decision.class.is_some() || !options.hide_unknown {
-                let text = label_text(decision, classes, options.show_guesses);
-                painter.face(
-                    &mut frame.image,
-                    &face.bbox,
-                    &text,
-                    colour_of(decision.class),
-                )?;
-            }
-            labels.push(FaceLabel {
-                bbox: face.bbox,
-                track: analysis.tracks[face.track].id,
-                name: decision.class.map(|c| classes[c].clone()),
-                probability: decision.probability,
-            });
-        }
-        people.sort_unstable();
-        people.dedup();
-        let time = analysis.times.get(index as usize).copied().unwrap_or(0.0);
-        let duration = analysis
-            .times
-            .get(index as usize + 1)
-            .map(|next| next - time)
-            .filter(|d| *d > 0.0)
-            .unwrap_or(average);
-        screen.add_frame(duration, &people, unknown);
-        write(frame.image, time)?;
-        frames.push(FrameLabels {
-            index,
-            time,
-            faces: labels,
-        });
-        bar.inc(1);
+/// The second pass's state between frames.
+struct Drawing {
+    placement: Placement,
+    screen: ScreenTime,
+    frames: Vec<FrameLabels>,
+    best: BestFaces,
+    times: Vec<f64>,
+    cuts: Vec<u64>,
+    /// The last frame decided so far.
+    covered: Option<u64>,
+    /// The previous frame's people, whether an Unknown face was on it, and its time: its screen
+    /// time is counted once the next frame's time is known.
+    pending: Option<(Vec<usize>, bool, f64)>,
+    fps: f64,
+}
+
+impl Drawing {
+    fn take(&mut self, segment: Segment) {
+        self.best.consider(&segment.tracks, &segment.decisions);
+        self.placement
+            .add(segment.tracks, segment.decisions, segment.ends);
+        self.times.extend(segment.times);
+        self.cuts.extend(segment.cuts);
+        self.covered = Some(segment.until);
     }
-    Ok(())
+
+    #[allow(clippy::too_many_arguments)]
+    fn draw_all(
+        &mut self,
+        decoded: impl Iterator<Item = Frame>,
+        segments: &Receiver<Segment>,
+        classes: &[String],
+        options: &DrawOptions,
+        painter: &mut Painter,
+        bar: &ProgressBar,
+        write: &mut impl FnMut(Mat, f64) -> Result<()>,
+    ) -> Result<()> {
+        for (index, mut frame) in (0u64..).zip(decoded) {
+            while self.covered.is_none_or(|c| c < index) {
+                match segments.recv() {
+                    Ok(segment) => self.take(segment),
+                    Err(_) => return Err(FirstPassStopped.into()),
+                }
+            }
+            self.best.take(index, &frame.image);
+            let shown = self.placement.at(index);
+            let mut labels = Vec::with_capacity(shown.len());
+            let mut people = Vec::new();
+            let mut unknown = false;
+            for face in &shown {
+                let decision = &self.placement.decisions[face.track];
+                match decision.class {
+                    Some(c) => people.push(c),
+                    None => unknown = true,
+                }
+                if decision.class.is_some() || !options.hide_unknown {
+                    let text = label_text(decision, classes, options.show_guesses);
+                    painter.face(
+                        &mut frame.image,
+                        &face.bbox,
+                        &text,
+                        colour_of(decision.class),
+                    )?;
+                }
+                labels.push(FaceLabel {
+                    bbox: face.bbox,
+                    track: self.placement.tracks[face.track].id,
+                    name: decision.class.map(|c| classes[c].clone()),
+                    probability: decision.probability,
+                });
+            }
+            people.sort_unstable();
+            people.dedup();
+            let time = self.times.get(index as usize).copied().unwrap_or(0.0);
+            if let Some((people, unknown, previous)) = self.pending.take() {
+                let duration = time - previous;
+                let duration = if duration > 0.0 {
+                    duration
+                } else {
+                    average_duration(&self.times, self.fps)
+                };
+                self.screen.add_frame(duration, &people, unknown);
+            }
+            self.pending = Some((people, unknown, time));
+            write(frame.image, time)?;
+            self.frames.push(FrameLabels {
+                index,
+                time,
+                faces: labels,
+            });
+            bar.inc(1);
+        }
+        Ok(())
+    }
 }
 
 /// The average frame duration from the timestamps, or 1/fps.
@@ -369,18 +438,20 @@ mod tests {
         tracker.update(3, &[BoundingBox::new(30, 0, 130, 100)], false);
         tracker.update(9, &[BoundingBox::new(90, 0, 190, 100)], false);
         let tracks = tracker.finish();
-        let analysis = Analysis {
-            frames: 20,
-            times: (0..20).map(|i| i as f64 / 10.0).collect(),
-            cuts: vec![0, 11],
-            tracks,
-            keyframes: 3,
-            faces_detected: 3,
-            faces_embedded: 0,
-            splits: 0,
-            embed_errors: (0, None),
-        };
-        let mut placement = Placement::new(&analysis, 3);
+        let ends = shown_until(&tracks, &[0, 11], 20, 3);
+        let mut placement = Placement::default();
+        let decisions = vec![
+            TrackDecision {
+                class: None,
+                probability: 0.0,
+                distance: 0.0,
+                candidates: Vec::new(),
+                lost_to_another: None,
+                reason: None,
+            };
+            tracks.len()
+        ];
+        placement.add(tracks, decisions, ends);
         let at =
             |p: &mut Placement, f: u64| p.at(f).iter().map(|s| s.bbox.left).collect::<Vec<_>>();
         assert_eq!(at(&mut placement, 0), [0]);

@@ -106,15 +106,16 @@ impl Track {
     }
 
     /// Whether to embed the face at this keyframe: at the first two keyframes, then every other,
-    /// then every fourth once the track has plenty of faces (embedding is the costliest step, and
-    /// faces a few frames apart add little); each embedding also checks that the face is still the
-    /// same person.
+    /// then every fourth, then every eighth once the track has plenty of faces (embedding is the
+    /// costliest step, and the sixteenth face of a track adds little to its pooled face); each
+    /// embedding also checks that the face is still the same person.
     pub fn wants_embedding(&self) -> bool {
         let faces = self.evidence.faces();
         let interval = match faces {
             0..=1 => 1,
             2..=7 => 2,
-            _ => 4,
+            8..=15 => 4,
+            _ => 8,
         };
         faces == 0 || self.keyframes_since_embedding >= interval
     }
@@ -131,7 +132,8 @@ pub struct EmbeddedFace<'a> {
 pub struct Tracker {
     pub active: Vec<Track>,
     pub ended: Vec<Track>,
-    next_id: u32,
+    /// The id the next track gets (split pieces made later take theirs from here too).
+    pub next_id: u32,
     /// The embedder's vectors have unit length.
     unit: bool,
     /// A face farther than this from its track's mean face starts a new track.
@@ -243,7 +245,20 @@ impl Tracker {
         index
     }
 
+    /// Ends every active track (at a cut, or at the end of the video).
+    pub fn end_all(&mut self) {
+        self.ended.append(&mut self.active);
+    }
+
+    /// The tracks that have ended since the last call, by id.
+    pub fn take_ended(&mut self) -> Vec<Track> {
+        let mut ended = std::mem::take(&mut self.ended);
+        ended.sort_by_key(|t| t.id);
+        ended
+    }
+
     /// Every track, by id.
+    #[cfg(test)]
     pub fn finish(mut self) -> Vec<Track> {
         self.ended.append(&mut self.active);
         self.ended.sort_by_key(|t| t.id);

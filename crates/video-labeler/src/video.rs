@@ -1,13 +1,14 @@
-//! Reading and writing video with OpenCV's FFMPEG backend. The output is written under a hidden
-//! temporary name beside the final one and renamed when complete, so an interrupted run never
-//! leaves a half-written video under the final name.
+//! Reading video with OpenCV's FFMPEG backend, and writing it through a piped ffmpeg ([`media`]),
+//! whose x264 preset and quality the user chooses. The output is written under a hidden temporary
+//! name beside the final one and renamed when complete, so an interrupted run never leaves a
+//! half-written video under the final name.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use opencv::core::{Mat, Size};
+use opencv::core::Mat;
 use opencv::prelude::*;
-use opencv::videoio::{self, VideoCapture, VideoWriter};
+use opencv::videoio::{self, VideoCapture};
 
 /// A decoded frame (BGR).
 pub struct Frame {
@@ -26,6 +27,10 @@ pub struct VideoSource {
     /// Every frame's presentation time, from the container (OpenCV's own are estimates for the
     /// last frames of a variable-rate video).
     pub frame_times: Option<Vec<f64>>,
+    /// Whether the container lists exactly one time per frame (then those are the times).
+    exact_times: bool,
+    /// The time of the last frame read.
+    last_time: Option<f64>,
 }
 
 impl VideoSource {
@@ -82,14 +87,20 @@ impl VideoSource {
         } else {
             (stored_width, stored_height)
         };
+        let frame_count = (count.is_finite() && count > 0.0).then_some(count as u64);
+        let frame_times = probe::frame_times(path);
+        let exact_times =
+            matches!((&frame_times, frame_count), (Some(t), Some(n)) if t.len() as u64 == n);
         Ok(VideoSource {
             capture,
             width,
             height,
             fps,
-            frame_count: (count.is_finite() && count > 0.0).then_some(count as u64),
+            frame_count,
             rotation: stream.rotation,
-            frame_times: probe::frame_times(path),
+            frame_times,
+            exact_times,
+            last_time: None,
         })
     }
 
@@ -113,40 +124,44 @@ impl VideoSource {
         Ok(Some(Frame { image }))
     }
 
-    /// The presentation times of the decoded frames: the container's when it has one per frame;
-    /// otherwise OpenCV's (`decoded`), except where OpenCV goes backwards (it estimates the times
-    /// of the frames it drains at the end), which take the container's next time.
-    pub fn times_of(&self, decoded: Vec<f64>) -> Vec<f64> {
-        let Some(container) = &self.frame_times else {
-            return decoded;
-        };
-        if container.len() == decoded.len() {
-            return container.clone();
-        }
-        let mut fixed: Vec<f64> = Vec::with_capacity(decoded.len());
-        for time in decoded {
-            let time = match fixed.last() {
-                Some(&previous) if time <= previous => container
-                    .iter()
-                    .copied()
-                    .find(|&t| t > previous)
-                    .unwrap_or(previous + 1.0 / self.fps),
-                _ => time,
-            };
-            fixed.push(time);
-        }
-        fixed
+    /// When the video's first frame is shown (seconds): the container's first time. A video stream
+    /// may start after the sound (the Hamilton clip's starts at 0.852 s, its sound at 0.008 s); the
+    /// labelled video starts where the input's does, so the sound put back stays in sync.
+    pub fn start_time(&self) -> f64 {
+        self.frame_times
+            .as_ref()
+            .and_then(|times| times.first().copied())
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .unwrap_or(0.0)
     }
 
-    /// The presentation time (seconds) of the frame just read, as OpenCV gives it; frame `index`
-    /// at the average rate when it gives none.
-    pub fn time_of_last_frame(&self, index: u64) -> f64 {
+    /// The presentation time (seconds) of frame `index`, the one just read: the container's own
+    /// when it lists one per frame; otherwise OpenCV's (the frame's number at the average rate when
+    /// it gives none), never going backwards: OpenCV estimates the times of the frames it drains at
+    /// the end of a variable-rate video, and those take the container's next time.
+    pub fn time_of_frame(&mut self, index: u64) -> f64 {
+        if let (true, Some(times)) = (self.exact_times, &self.frame_times) {
+            if let Some(&time) = times.get(index as usize) {
+                self.last_time = Some(time);
+                return time;
+            }
+        }
         let msec = self.capture.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(-1.0);
-        if msec.is_finite() && (msec > 0.0 || index == 0) {
+        let decoded = if msec.is_finite() && (msec > 0.0 || index == 0) {
             msec / 1000.0
         } else {
             index as f64 / self.fps
-        }
+        };
+        let time = match self.last_time {
+            Some(previous) if decoded <= previous => self
+                .frame_times
+                .as_ref()
+                .and_then(|times| times.iter().copied().find(|&t| t > previous))
+                .unwrap_or(previous + 1.0 / self.fps),
+            _ => decoded,
+        };
+        self.last_time = Some(time);
+        time
     }
 }
 
@@ -263,14 +278,45 @@ pub fn check_frame_rate(path: &Path, fps: f64) -> Result<f64> {
 /// Output codec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Codec {
-    /// H.264 (avc1): small files that play everywhere.
+    /// H.264 (x264): small files that play everywhere, browsers included.
     H264,
-    /// MPEG-4 part 2 (mp4v): faster to encode, larger files.
+    /// MPEG-4 part 2 (mp4v): a little faster to encode, larger files, fewer players.
     Mp4v,
 }
 
+/// How the labelled video is encoded.
+#[derive(Debug, Clone)]
+pub struct Encoding {
+    pub codec: Codec,
+    /// x264's preset (speed against file size at the same quality).
+    pub preset: String,
+    /// x264's quality: lower is better and bigger.
+    pub crf: u8,
+}
+
+impl Encoding {
+    fn settings(&self, start_time: f64) -> media::EncoderSettings {
+        media::EncoderSettings {
+            codec: match self.codec {
+                Codec::H264 => media::Codec::H264 {
+                    preset: self.preset.clone(),
+                    crf: self.crf,
+                },
+                Codec::Mp4v => media::Codec::Mpeg4 { quality: 3 },
+            },
+            // Converted here (OpenCV's BT.601 conversion, the inverse of its decoding): half the
+            // bytes through the pipe, and no conversion left for ffmpeg.
+            input: media::PixelFormat::Yuv420p,
+            start_time,
+        }
+    }
+}
+
+/// Containers the labelled video can be written in.
+const CONTAINERS: &[&str] = &["mp4", "m4v", "mov", "mkv", "avi"];
+
 pub struct VideoSink {
-    writer: VideoWriter,
+    encoder: Option<media::Encoder>,
     temp: PathBuf,
     target: PathBuf,
     fps: f64,
@@ -281,25 +327,44 @@ pub struct VideoSink {
     /// The first frame's time; frames are placed by their own times from it.
     start: Option<f64>,
     /// The last frame written, repeated to fill gaps in variable-rate input.
-    last: Option<Mat>,
+    last: Option<Vec<u8>>,
     frames_written: u64,
     closed: bool,
     committed: bool,
 }
 
 impl VideoSink {
+    /// A sink for `width`×`height` frames at `fps`, the first shown at `start_time` seconds (the
+    /// output starts there too, as the input's video does, so the sound stays in sync).
     pub fn create(
         target: &Path,
         fps: f64,
         width: u32,
         height: u32,
-        codec: Codec,
+        start_time: f64,
+        encoding: &Encoding,
     ) -> Result<VideoSink> {
         if target.exists() && !target.is_file() {
             bail!(
                 "--output {} is not a regular file; a video needs a file it can seek in (give a \
                  file name such as labeled.mp4)",
                 target.display()
+            );
+        }
+        let extension = target
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if !CONTAINERS.contains(&extension.as_str()) {
+            bail!(
+                "cannot write a video named {}: give it one of the extensions {} (.mp4 plays in \
+                 browsers)",
+                target.display(),
+                CONTAINERS
+                    .iter()
+                    .map(|c| format!(".{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         let parent = facefile::fs::parent_or_dot(target);
@@ -325,55 +390,48 @@ impl VideoSink {
                     parent.display()
                 )
             })?;
-        let temp_name = temp.to_str().context("output path is not UTF-8")?;
         // 4:2:0 video needs even sizes; an odd row or column is padded (black), never cut, so
         // every pixel of the input and every labelled box stays where it was.
         let pad = ((width % 2) as i32, (height % 2) as i32);
-        let size = Size::new(width as i32 + pad.0, height as i32 + pad.1);
-        let fourccs: &[[char; 4]] = match codec {
-            Codec::H264 => &[['a', 'v', 'c', '1'], ['m', 'p', '4', 'v']],
-            Codec::Mp4v => &[['m', 'p', '4', 'v']],
-        };
-        for [a, b, c, d] in fourccs {
-            let fourcc = VideoWriter::fourcc(*a, *b, *c, *d)?;
-            let writer = VideoWriter::new_with_backend(
-                temp_name,
-                videoio::CAP_FFMPEG,
-                fourcc,
-                fps,
-                size,
-                true,
-            )?;
-            if writer.is_opened()? {
-                return Ok(VideoSink {
-                    writer,
-                    temp,
-                    target: target.to_path_buf(),
-                    fps,
-                    pad,
-                    size: (size.width as u32, size.height as u32),
-                    start: None,
-                    last: None,
-                    frames_written: 0,
-                    closed: false,
-                    committed: false,
-                });
-            }
-        }
-        let _ = std::fs::remove_file(&temp);
-        bail!(
-            "cannot create video {}: no encoder for a .{} file (use .mp4, .mkv or .avi)",
-            target.display(),
-            target
-                .extension()
-                .map(|e| e.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        )
+        let size = (width + pad.0 as u32, height + pad.1 as u32);
+        let encoder =
+            media::Encoder::start(&temp, size.0, size.1, fps, &encoding.settings(start_time))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&temp);
+                    anyhow::anyhow!(
+                        "cannot start the video encoder for {}: {e}",
+                        target.display()
+                    )
+                })?;
+        Ok(VideoSink {
+            encoder: Some(encoder),
+            temp,
+            target: target.to_path_buf(),
+            fps,
+            pad,
+            size,
+            start: None,
+            last: None,
+            frames_written: 0,
+            closed: false,
+            committed: false,
+        })
     }
 
     /// The size of the written frames when it differs from the input's (padded to even).
     pub fn padded_size(&self) -> Option<(u32, u32)> {
         (self.pad != (0, 0)).then_some(self.size)
+    }
+
+    fn send(&mut self, pixels: &[u8]) -> Result<()> {
+        let target = self.target.display().to_string();
+        self.encoder
+            .as_mut()
+            .expect("open until closed")
+            .write(pixels)
+            .with_context(|| format!("encoding {target}"))?;
+        self.frames_written += 1;
+        Ok(())
     }
 
     /// Writes a frame shown at `time` seconds. The file has a constant frame rate, so when frames
@@ -402,23 +460,23 @@ impl VideoSink {
         } else {
             frame
         };
+        let mut yuv = Mat::default();
+        opencv::imgproc::cvt_color_def(&frame, &mut yuv, opencv::imgproc::COLOR_BGR2YUV_I420)?;
+        let pixels = yuv.data_bytes()?.to_vec();
         if let Some(last) = self.last.take() {
             while self.frames_written < slot {
-                self.writer.write(&last).context("encoding a frame")?;
-                self.frames_written += 1;
+                self.send(&last)?;
             }
         }
-        self.writer.write(&frame).context("encoding a frame")?;
-        self.frames_written += 1;
-        self.last = Some(frame);
+        self.send(&pixels)?;
+        self.last = Some(pixels);
         Ok(())
     }
 
-    /// Finishes the file under its partial name and checks it is complete: OpenCV's writer reports
-    /// no write errors (a full disk leaves a file without its index), so the file is opened again
-    /// and must hold every frame written.
+    /// Finishes the file under its partial name and checks it is complete: ffmpeg must end
+    /// cleanly and say nothing of a failed write, and the file, opened again, must hold every
+    /// frame written.
     pub fn close(&mut self) -> Result<()> {
-        self.writer.release()?;
         self.closed = true;
         let incomplete = |why: String| {
             anyhow::anyhow!(
@@ -426,6 +484,9 @@ impl VideoSink {
                 self.target.display()
             )
         };
+        if let Some(encoder) = self.encoder.take() {
+            encoder.finish().map_err(|e| incomplete(e.to_string()))?;
+        }
         let size = std::fs::metadata(&self.temp).map(|m| m.len()).unwrap_or(0);
         if size == 0 {
             return Err(incomplete("the file is empty".into()));
@@ -464,9 +525,8 @@ impl VideoSink {
 impl Drop for VideoSink {
     fn drop(&mut self) {
         if !self.committed {
-            if !self.closed {
-                let _ = self.writer.release();
-            }
+            // An unfinished encoder is stopped when dropped.
+            drop(self.encoder.take());
             let _ = std::fs::remove_file(&self.temp);
         }
     }

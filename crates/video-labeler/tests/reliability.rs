@@ -417,3 +417,179 @@ fn a_full_disk_leaves_the_old_output_and_no_partial_file() {
     );
     assert!(!stale.exists());
 }
+
+/// When the first frame brighter than mid-grey is shown, and when the sound first gets loud, in a
+/// file as a player decodes it (edit lists applied): seconds.
+fn flash_and_beep(video: &Path) -> (f64, f64) {
+    let probe = |graph: String, tag: &str| -> Vec<(f64, f64)> {
+        let out = Process::new("ffprobe")
+            .args(["-v", "error", "-f", "lavfi", "-i", &graph])
+            .args(["-show_entries", &format!("frame=pts_time:frame_tags={tag}")])
+            .args(["-of", "csv=p=0"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let (t, v) = l.split_once(',')?;
+                Some((t.parse().ok()?, v.parse().ok()?))
+            })
+            .collect()
+    };
+    let name = video.to_str().unwrap();
+    let flash = probe(
+        format!("movie={name},signalstats"),
+        "lavfi.signalstats.YAVG",
+    )
+    .into_iter()
+    .find(|&(_, y)| y > 128.0)
+    .expect("a flash")
+    .0;
+    let beep = probe(
+        format!("amovie={name},astats=metadata=1:reset=1"),
+        "lavfi.astats.Overall.RMS_level",
+    )
+    .into_iter()
+    .find(|&(_, db)| db > -30.0)
+    .expect("a beep")
+    .0;
+    (flash, beep)
+}
+
+#[test]
+fn picture_and_sound_stay_in_sync_when_the_video_starts_after_the_sound() {
+    // A flash at 2 s of a video, a beep at 3 s of a sound; the video stream is put 1 s late in
+    // the container (as the Hamilton clip's is, by 0.84 s): both at 3 s.
+    let dir = tempfile::tempdir().unwrap();
+    ffmpeg(
+        dir.path(),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=320x240:r=30:d=5,drawbox=c=white:t=fill:enable='between(t,2,2.04)'",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "v.mp4",
+        ],
+    );
+    ffmpeg(
+        dir.path(),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=f=1000:d=6,volume=0:enable='not(between(t,3,3.2))'",
+            "-c:a",
+            "aac",
+            "a.m4a",
+        ],
+    );
+    ffmpeg(
+        dir.path(),
+        &[
+            "-itsoffset",
+            "1",
+            "-i",
+            "v.mp4",
+            "-i",
+            "a.m4a",
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c",
+            "copy",
+            "in.mp4",
+        ],
+    );
+    let input = dir.path().join("in.mp4");
+    let (flash, beep) = flash_and_beep(&input);
+    assert!(
+        (flash - 3.0).abs() < 0.05 && (beep - 3.0).abs() < 0.05,
+        "{flash} {beep}"
+    );
+
+    let model = train(dir.path());
+    let labelled = dir.path().join("labelled.mp4");
+    run_ok(
+        labeler()
+            .arg("-q")
+            .arg("-i")
+            .arg(&input)
+            .arg("-o")
+            .arg(&labelled)
+            .arg("-m")
+            .arg(&model),
+    );
+    let final_video = dir.path().join("final.mp4");
+    run_ok(
+        Process::new(testdata::pipeline::binary("audio-merger"))
+            .arg("-q")
+            .arg("-i")
+            .arg(&input)
+            .arg("-p")
+            .arg(&labelled)
+            .arg("-o")
+            .arg(&final_video),
+    );
+    let (flash, beep) = flash_and_beep(&final_video);
+    // Within a frame (AAC frames are 21 ms).
+    assert!(
+        (flash - beep).abs() <= 1.0 / 30.0 + 0.025,
+        "flash at {flash:.3} s, beep at {beep:.3} s"
+    );
+
+    // A labelled video from elsewhere that starts at 0 is moved to where the original's starts.
+    let at_zero = dir.path().join("at-zero.mp4");
+    ffmpeg(
+        dir.path(),
+        &[
+            "-i",
+            "labelled.mp4",
+            "-c",
+            "copy",
+            "-output_ts_offset",
+            "0",
+            "at-zero.mp4",
+        ],
+    );
+    let starts = |video: &Path| {
+        let out = Process::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=start_time",
+            ])
+            .args(["-of", "csv=p=0"])
+            .arg(video)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(starts(&at_zero) < 0.01, "{}", starts(&at_zero));
+    let from_zero = dir.path().join("from-zero.mp4");
+    run_ok(
+        Process::new(testdata::pipeline::binary("audio-merger"))
+            .arg("-q")
+            .arg("-i")
+            .arg(&input)
+            .arg("-p")
+            .arg(&at_zero)
+            .arg("-o")
+            .arg(&from_zero),
+    );
+    let (flash, beep) = flash_and_beep(&from_zero);
+    assert!(
+        (flash - beep).abs() <= 1.0 / 30.0 + 0.025,
+        "flash at {flash:.3} s, beep at {beep:.3} s"
+    );
+}
