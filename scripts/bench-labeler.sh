@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Video labeler benchmark on the shared Hamilton clip (640×360, 275 frames) and a 1280×720 H.264
-# version of it made with ffmpeg: frames per second, beside the ceiling (decode + encode, no face
-# work); Lin-Manuel Miranda's coverage in his close-ups; peak memory on the clip and on a 6× longer
-# loop of it (flat memory means no frame buffering beyond the pipeline).
+# Video labeler benchmark: frames per second beside the ceilings measured in the same run, and peak
+# memory on a short and a long 1080p video.
+#   - the shared Hamilton clip (640×360, 275 frames), and 720p and 1080p H.264 versions of it;
+#   - about 20 s of TWICE footage at 1080p: the dev clips one after another, scaled (the model is
+#     the dev photos' and the strangers');
+#   - ceilings: the labeler with no face work (--passthrough: both decodes, drawing nothing,
+#     encoding), and ffmpeg alone decoding and encoding with the same x264 settings;
+#   - peak memory of the labeler, and of the labeler with its encoder (the ffmpeg it feeds), on the
+#     20 s video and on a 5-minute loop of it: flat means nothing grows with the video.
 #   scripts/bench-labeler.sh [SHARED_DATA]
 set -euo pipefail
 shared=${1:-../shared/data}
 bin=${BIN:-target/release}
 examples="$shared/face_recognition/examples"
 clip="$examples/short_hamilton_clip.mp4"
+dev="$shared/twice-dev"
 [ -f "$clip" ] || { echo "error: $clip not found (pass the shared data folder)" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -22,17 +28,47 @@ ln -s "$examples/lin-manuel-miranda.png" "$work/data/lin_manuel_miranda/"
 ln -s "$examples/alex-lacamoire.png" "$work/data/alex_lacamoire/"
 "$bin/encoder" -q -d "$work/data" -f "$work/encodings.msgpack"
 "$bin/svm-trainer" -q -i "$work/encodings.msgpack" -o "$work/model.msgpack"
-ffmpeg -loglevel error -y -i "$clip" -vf scale=1280:720 -c:v libx264 -preset fast -an "$work/clip720.mp4"
-ffmpeg -loglevel error -y -stream_loop 5 -i "$clip" -c copy -an "$work/clip6x.mp4"
+"$bin/encoder" -q -d "$dev/photos" --strangers "$dev/strangers" -f "$work/twice.msgpack"
+"$bin/svm-trainer" -q -i "$work/twice.msgpack" -o "$work/twice-model.msgpack"
+
+quiet_ffmpeg() { ffmpeg -loglevel error -y "$@"; }
+quiet_ffmpeg -i "$clip" -vf scale=1280:720 -c:v libx264 -preset fast -an "$work/clip720.mp4"
+quiet_ffmpeg -i "$clip" -vf scale=1920:1080 -c:v libx264 -preset fast -an "$work/clip1080.mp4"
+: > "$work/list.txt"
+for file in group-1.gif sana-1.gif group-2.gif chaeyoung-2.mp4 jihyo-1.gif mina-1.gif tzuyu-1.mp4 \
+    nayeon-1.gif dahyun-1.gif chaeyoung-3.mp4; do
+    quiet_ffmpeg -i "$dev/clips/$file" -an -c:v libx264 -preset veryfast -crf 18 \
+        -vf "scale=1920:1080:force_original_aspect_ratio=decrease,pad=1920:1080:(ow-iw)/2:(oh-ih)/2,fps=30,format=yuv420p" \
+        "$work/seg-$file.mp4"
+    echo "file '$work/seg-$file.mp4'" >> "$work/list.txt"
+done
+quiet_ffmpeg -f concat -safe 0 -i "$work/list.txt" -c copy "$work/twice1080.mp4"
+# 5 minutes of it, for memory.
+loops=$(( 300 / $(ffprobe -v error -show_entries format=duration -of csv=p=0 "$work/twice1080.mp4" | cut -d. -f1) ))
+quiet_ffmpeg -stream_loop "$loops" -i "$work/twice1080.mp4" -c copy "$work/twice1080-long.mp4"
 
 fps_of() { sed -nE 's/.*\(([0-9.]+) frames\/s\).*/\1/p'; }
-label() { "$bin/video-labeler" -i "$1" -o "$work/out.mp4" -m "$work/model.msgpack" "${@:2}" | fps_of; }
+label() { "$bin/video-labeler" -i "$1" -o "$work/out.mp4" -m "$2" "${@:3}" | fps_of; }
+# ffmpeg alone: decode and encode with the labeler's x264 settings.
+ffmpeg_fps() {
+    local frames start end
+    frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$1")
+    start=$(date +%s.%N)
+    ffmpeg -loglevel error -y -i "$1" -an -c:v libx264 -preset veryfast -crf 21 -threads 2 -pix_fmt yuv420p -f null -
+    end=$(date +%s.%N)
+    awk -v f="$frames" -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", f / (b - a) }'
+}
 
-echo "video-labeler benchmark, $(nproc) cores (frames/s include start-up)"
-printf '%-34s %10s %12s\n' "clip" "frames/s" "ceiling"
-printf '%-34s %10s %12s\n' "Hamilton 640×360 (H.264 out)" "$(label "$clip")" "$(label "$clip" --passthrough)"
-printf '%-34s %10s %12s\n' "Hamilton 1280×720 (H.264 out)" "$(label "$work/clip720.mp4")" "$(label "$work/clip720.mp4" --passthrough)"
-printf '%-34s %10s %12s\n' "Hamilton 1280×720 (--codec mp4v)" "$(label "$work/clip720.mp4" --codec mp4v)" "$(label "$work/clip720.mp4" --passthrough --codec mp4v)"
+echo "video-labeler benchmark, $(nproc) cores (frames/s include start-up; H.264, x264 veryfast, CRF 21)"
+printf '%-34s %10s %14s %14s\n' "video" "frames/s" "no face work" "ffmpeg alone"
+row() { # NAME VIDEO MODEL
+    printf '%-34s %10s %14s %14s\n' "$1" "$(label "$2" "$3")" "$(label "$2" "$3" --passthrough)" "$(ffmpeg_fps "$2")"
+}
+row "Hamilton 640×360" "$clip" "$work/model.msgpack"
+row "Hamilton 1280×720" "$work/clip720.mp4" "$work/model.msgpack"
+row "Hamilton 1920×1080" "$work/clip1080.mp4" "$work/model.msgpack"
+row "TWICE clips 1920×1080 ($(ffprobe -v error -show_entries format=duration -of csv=p=0 "$work/twice1080.mp4" | cut -d. -f1) s)" "$work/twice1080.mp4" "$work/twice-model.msgpack"
+printf '%-34s %10s\n' "TWICE 1920×1080, --codec mp4v" "$(label "$work/twice1080.mp4" "$work/twice-model.msgpack" --codec mp4v)"
 
 "$bin/video-labeler" -q -i "$clip" -o "$work/out.mp4" -m "$work/model.msgpack" --labels-json "$work/labels.json"
 python3 - "$work/labels.json" <<'PY'
@@ -46,7 +82,26 @@ elsewhere = [i for i in him if 24 <= i < 80 or i > 219]
 print(f"Lin-Manuel Miranda labelled in {len(close)}/132 close-up frames ({100*len(close)/132:.1f}%), "
       f"in the stage shot in {len([i for i in him if i < 24])}/24 frames, elsewhere in {len(elsewhere)} frames")
 PY
-for input in "$clip" "$work/clip6x.mp4"; do
-    /usr/bin/time -f "%M" -o "$work/rss" "$bin/video-labeler" -q -i "$input" -o "$work/out.mp4" -m "$work/model.msgpack"
-    echo "peak memory on $(basename "$input"): $(( $(cat "$work/rss") / 1024 )) MB"
+
+# Peak resident memory, sampled every 0.2 s: the labeler alone, and with the ffmpeg it feeds.
+peak_memory() {
+    "$bin/video-labeler" -q -i "$1" -o "$work/out.mp4" -m "$work/twice-model.msgpack" &
+    local pid=$! own=0 tree=0
+    while kill -0 "$pid" 2>/dev/null; do
+        local mine total=0
+        mine=$(awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+        total=${mine:-0}
+        for child in $(pgrep -P "$pid" || true); do
+            total=$(( total + $(awk '/VmRSS/{print $2}' "/proc/$child/status" 2>/dev/null || echo 0) ))
+        done
+        [ "${mine:-0}" -gt "$own" ] && own=$mine
+        [ "$total" -gt "$tree" ] && tree=$total
+        sleep 0.2
+    done
+    wait "$pid"
+    echo "$(( own / 1024 )) MB (with its encoder: $(( tree / 1024 )) MB)"
+}
+for input in "$work/twice1080.mp4" "$work/twice1080-long.mp4"; do
+    seconds=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$input" | cut -d. -f1)
+    echo "peak memory, 1920×1080, $seconds s: $(peak_memory "$input")"
 done

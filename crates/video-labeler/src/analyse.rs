@@ -26,6 +26,8 @@ use crate::video::VideoSource;
 
 #[derive(Debug, Clone, Copy)]
 pub struct AnalyseSettings {
+    /// Detect every this many frames (and at every cut); twice as far apart while every face on
+    /// screen is steady.
     pub detect_every: u64,
     /// Detection runs on frames scaled down to at most this width (embedding uses full frames).
     pub detect_width: u32,
@@ -33,9 +35,12 @@ pub struct AnalyseSettings {
     pub split_distance: f32,
     /// The embedder's vectors have unit length.
     pub unit: bool,
-    /// Frames a track's last box stays on screen after its last sighting.
+    /// Frames a track's last box stays on screen after its last sighting, at most.
     pub hold_frames: u64,
 }
+
+/// While faces stay still, keyframes come up to this many times `detect_every` apart.
+pub const MAX_STEADY_GAPS: u64 = 3;
 
 /// Frames the first pass hands over at least this often when there is no face work (the
 /// passthrough benchmark), so the second pass is never starved.
@@ -117,6 +122,9 @@ pub fn first_pass(
 ) -> Result<FirstPass> {
     let (frame_tx, frame_rx) = bounded::<Decoded>(6);
     let faces_wanted = analyzer.is_some();
+    // Frames between keyframes, set by the face work as faces move or stay still.
+    let interval = std::sync::atomic::AtomicU64::new(settings.detect_every);
+    let interval = &interval;
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || -> Result<()> {
             let mut cuts = CutDetector::default();
@@ -126,7 +134,7 @@ pub fn first_pass(
                 let Some(frame) = source.read()? else { break };
                 let time = source.time_of_frame(index);
                 let cut = cuts.is_cut(Signature::of(&frame.image)?);
-                let due = last_key.is_none_or(|k| index - k >= settings.detect_every);
+                let due = last_key.is_none_or(|k| index - k >= interval.load(Ordering::Relaxed));
                 let keyframe = (faces_wanted && (cut || due)).then(|| {
                     last_key = Some(index);
                     frame.image
@@ -182,6 +190,16 @@ pub fn first_pass(
                             settings,
                             key,
                         )?;
+                        // Still faces need fewer looks (boxes are interpolated in between): the
+                        // gap grows while they stay still, up to three times the usual.
+                        let now = interval.load(Ordering::Relaxed);
+                        let next = if pending.tracker.steady(decoded.index) {
+                            (now + settings.detect_every)
+                                .min(MAX_STEADY_GAPS * settings.detect_every)
+                        } else {
+                            settings.detect_every
+                        };
+                        interval.store(next, Ordering::Relaxed);
                         if pending.tracker.active.is_empty() {
                             // Nobody on screen: no track spans this frame and the next.
                             hand_over(&mut pending, decoded.index, settings, naming, &segments)?;
@@ -267,7 +285,7 @@ const COMFORTABLE_FACE: f64 = 96.0;
 const MIN_DETECT_WIDTH: u32 = 480;
 /// Every this many keyframes (and at every cut) the detector looks at the full `--detect-width`,
 /// so faces smaller than those already seen are found when they come.
-const FULL_WIDTH_EVERY: u32 = 4;
+const FULL_WIDTH_EVERY: u32 = 6;
 
 /// The width the detector looks at: the full `--detect-width` at cuts and every few keyframes;
 /// in between, narrower when every face of the shot is large (a close-up needs far fewer pixels
@@ -323,7 +341,12 @@ fn faces_at(
         if !tracker.active[track].wants_embedding() {
             continue;
         }
-        match analyzer.embed(&picture, detection, facecore::Views::MIRROR) {
+        let views = if tracker.active[track].wants_mirror() {
+            facecore::Views::MIRROR
+        } else {
+            facecore::Views::NONE
+        };
+        match analyzer.embed(&picture, detection, views) {
             Ok(face) => {
                 let probe =
                     classifier::face_vector(&face.embedding, face.mirror.as_ref(), settings.unit);
@@ -344,4 +367,41 @@ fn faces_at(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_looks_narrower_at_large_faces_and_fully_at_cuts_and_regularly() {
+        let mut widths = DetectWidth::default();
+        // A cut, or nothing seen yet: the full width.
+        assert_eq!(widths.next(true, 1920, 960), (960, true));
+        widths.found([400.0, 300.0].into_iter());
+        // Faces of 300 px in a 1920-px frame: 614 px wide is enough for 96-px faces.
+        assert_eq!(widths.next(false, 1920, 960), (615, false));
+        for _ in 0..FULL_WIDTH_EVERY - 2 {
+            assert!(!widths.next(false, 1920, 960).1);
+        }
+        assert_eq!(
+            widths.next(false, 1920, 960),
+            (960, true),
+            "every few keyframes"
+        );
+        // Small faces: the full width all along; a huge face: never under 480 px.
+        widths.found([40.0].into_iter());
+        assert_eq!(widths.next(false, 1920, 960), (960, false));
+        widths.next(true, 1920, 960);
+        widths.found([1000.0].into_iter());
+        assert_eq!(widths.next(false, 1920, 960).0, 480);
+        // A video narrower than --detect-width is never looked at wider than it is.
+        widths.next(true, 400, 960);
+        widths.found([200.0].into_iter());
+        assert_eq!(widths.next(false, 400, 960).0, 400);
+        // Nobody found: full width.
+        widths.next(true, 1920, 960);
+        widths.found(std::iter::empty());
+        assert_eq!(widths.next(false, 1920, 960), (960, true));
+    }
 }

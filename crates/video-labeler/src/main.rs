@@ -174,7 +174,8 @@ fn run(args: Args) -> Result<()> {
         models.verify_for(&settings)?;
         Some(FaceAnalyzer::load(&models, settings)?)
     };
-    let hold_frames = args.detect_every.saturating_sub(1);
+    // Up to the longest gap between keyframes (faces that stay still are looked at less often).
+    let hold_frames = args.detect_every * analyse::MAX_STEADY_GAPS - 1;
     let mut sink = VideoSink::create(
         &args.output,
         first_source.fps,
@@ -273,6 +274,7 @@ fn run(args: Args) -> Result<()> {
     first_bar.finish_and_clear();
     second_bar.finish_and_clear();
     let first = first?;
+
     if cli::interrupted() {
         bail!(
             "interrupted: nothing was written ({} is unchanged)",

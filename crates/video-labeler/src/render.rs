@@ -79,10 +79,10 @@ impl Placement {
     }
 }
 
-/// The last frame each track is drawn on: its last sighting held for `hold_frames` (the frames
-/// until the next detection), never past a cut, the video's end, or the start of the track's next
-/// piece when it was split.
-pub fn shown_until(tracks: &[Track], cuts: &[u64], frames: u64, hold_frames: u64) -> Vec<u64> {
+/// The last frame each track is drawn on: its last sighting is held until the keyframe that no
+/// longer saw it (at most `max_hold` frames), or, for a track still seen when its shot ended, until
+/// the cut; never past the video's end, or the start of the track's next piece when it was split.
+pub fn shown_until(tracks: &[Track], cuts: &[u64], frames: u64, max_hold: u64) -> Vec<u64> {
     tracks
         .iter()
         .map(|track| {
@@ -91,7 +91,11 @@ pub fn shown_until(tracks: &[Track], cuts: &[u64], frames: u64, hold_frames: u64
                 return until;
             }
             let next_cut = cuts.iter().copied().find(|&c| c > last).unwrap_or(frames);
-            (last + hold_frames)
+            let held = match track.missed_at {
+                Some(missed) => missed.saturating_sub(1),
+                None => next_cut.saturating_sub(1),
+            };
+            held.min(last + max_hold)
                 .min(next_cut.saturating_sub(1))
                 .min(frames.saturating_sub(1))
                 .max(last)

@@ -43,6 +43,10 @@ fn match_score(detection: &BoundingBox, previous: &BoundingBox) -> f64 {
         0.0
     }
 }
+/// A track's first this many faces are also embedded mirrored.
+pub const MIRRORED_FACES: u32 = 4;
+/// A face moving at most this share of its width a frame is steady (a close-up, a still shot).
+pub const STEADY_MOTION: f64 = 0.02;
 /// A track survives this many keyframes without a detection (its box is interpolated over the
 /// gap), so a missed detection does not end the label.
 const MAX_MISSED: u32 = 1;
@@ -63,6 +67,8 @@ pub struct Track {
     /// Set on the earlier piece of a split track: drawn up to this frame and no further (the next
     /// piece takes over).
     pub shown_until: Option<u64>,
+    /// The keyframe at which it was first not seen again (its box is drawn until just before).
+    pub missed_at: Option<u64>,
     missed: u32,
     keyframes_since_embedding: u32,
 }
@@ -74,6 +80,7 @@ impl Track {
             sightings: vec![sighting],
             evidence: TrackEvidence::new(unit),
             shown_until: None,
+            missed_at: None,
             missed: 0,
             keyframes_since_embedding: 0,
         }
@@ -88,6 +95,7 @@ impl Track {
             sightings,
             evidence: self.evidence.clone(),
             shown_until: None,
+            missed_at: None,
             missed: 0,
             keyframes_since_embedding: 0,
         }
@@ -103,6 +111,12 @@ impl Track {
 
     pub fn bbox(&self) -> BoundingBox {
         self.sightings.last().expect("a track has a sighting").bbox
+    }
+
+    /// Whether this face is also embedded mirrored: the mirror image steadies a track's first
+    /// faces (a single face's embedding is noisy), and adds little once it has many.
+    pub fn wants_mirror(&self) -> bool {
+        self.evidence.faces() < MIRRORED_FACES
     }
 
     /// Whether to embed the face at this keyframe: at the first two keyframes, then every other,
@@ -182,8 +196,10 @@ impl Tracker {
             track.keyframes_since_embedding += 1;
             if track_taken[t] {
                 track.missed = 0;
+                track.missed_at = None;
             } else {
                 track.missed += 1;
+                track.missed_at.get_or_insert(frame);
             }
         }
         for (d, det) in detections.iter().enumerate() {
@@ -243,6 +259,24 @@ impl Tracker {
         track.evidence.add(face.embedding, weight);
         track.keyframes_since_embedding = 0;
         index
+    }
+
+    /// Whether every face on screen was seen at keyframe `frame`, each continuing a track of two
+    /// sightings or more, and none moved more than [`STEADY_MOTION`] of its width a frame since
+    /// its previous sighting: boxes can be interpolated over longer gaps.
+    pub fn steady(&self, frame: u64) -> bool {
+        !self.active.is_empty()
+            && self.active.iter().all(|track| {
+                let [.., before, now] = track.sightings.as_slice() else {
+                    return false;
+                };
+                if track.missed > 0 || now.frame != frame || now.frame <= before.frame {
+                    return false;
+                }
+                let (a, b) = (before.bbox.centre(), now.bbox.centre());
+                let moved = (b.0 - a.0).hypot(b.1 - a.1) / (now.frame - before.frame) as f64;
+                moved <= STEADY_MOTION * now.bbox.width().max(1) as f64
+            })
     }
 
     /// Ends every active track (at a cut, or at the end of the video).
@@ -338,6 +372,22 @@ mod tests {
             "the first track ends before the jump"
         );
         assert_eq!(tracks[0].evidence.faces(), 3);
+    }
+
+    #[test]
+    fn still_faces_are_steady_and_moving_or_new_ones_are_not() {
+        let mut tracker = Tracker::new(false, 0.5);
+        let at = |x: i32| BoundingBox::new(x, 0, x + 99, 99);
+        tracker.update(0, &[at(0)], true);
+        assert!(!tracker.steady(0), "a new face: not yet");
+        tracker.update(3, &[at(3)], false);
+        assert!(tracker.steady(3), "1 px a frame on a 100-px face");
+        tracker.update(6, &[at(30)], false);
+        assert!(!tracker.steady(6), "9 px a frame");
+        tracker.update(9, &[at(31), at(500)], false);
+        assert!(!tracker.steady(9), "someone new came in");
+        tracker.update(12, &[at(32)], false);
+        assert!(!tracker.steady(12), "someone was not seen");
     }
 
     #[test]
