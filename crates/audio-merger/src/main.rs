@@ -74,6 +74,13 @@ fn container_takes(output: &Path, codec: &str) -> bool {
 /// streams `expect`ed are there and the length is right), and only then renames it over `target`;
 /// the partial file is removed on any failure.
 fn write_with_ffmpeg(target: &Path, args: Vec<OsString>, expect: &Expected) -> Result<()> {
+    if target.exists() && !target.is_file() {
+        bail!(
+            "{} is not a regular file (a device, a folder or a pipe): a video with its sound is \
+             written to a file it can seek in and check; give a file name such as final.mp4",
+            target.display()
+        );
+    }
     let parent = facefile::fs::parent_or_dot(target);
     if !parent.is_dir() {
         bail!(

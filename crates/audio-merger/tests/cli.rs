@@ -212,6 +212,21 @@ fn bad_inputs_are_clear_errors() {
         assert!(!out.status.success(), "{args:?} should fail");
         String::from_utf8(out.stderr).unwrap()
     };
+    // A device is no place for a video that must be checked: refused, and nothing created in /dev.
+    let err = merge(&[
+        "-i",
+        "original.mp4",
+        "-p",
+        "processed.mp4",
+        "-o",
+        "/dev/null",
+    ]);
+    assert!(err.contains("/dev/null is not a regular file"), "{err}");
+    assert!(std::fs::read_dir("/dev").unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains(".partial-")));
     // No output may be an input or another output; --remove-processed never removes the original.
     for args in [
         &[

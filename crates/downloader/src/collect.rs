@@ -158,6 +158,8 @@ pub fn collect_person(
     let folder = context.settings.data_dir.join(&person.folder);
     std::fs::create_dir_all(&folder)
         .with_context(|| format!("cannot create {}", folder.display()))?;
+    // What a killed run was writing (a photo, the manifest) is gone with it.
+    facefile::fs::remove_stale_partials_in(&folder);
     let manifest_path = folder.join(MANIFEST_FILE);
     let mut manifest: ManifestFile = if manifest_path.exists() {
         ManifestFile::read(&manifest_path)?
@@ -644,9 +646,12 @@ impl<'a> PersonRun<'_, 'a> {
 
     fn keep(&mut self, candidate: Candidate) -> Result<()> {
         let name = format!("{}.{}", &candidate.sha256[..16], candidate.extension);
-        facefile::fs::write_atomic(&self.folder.join(&name), &candidate.bytes)?;
+        let size = candidate.bytes.len() as u64;
+        // The entry is recorded before the photo is put in place: killed in between, the next run
+        // finds an entry without its file and downloads it again, rather than a photo whose URL,
+        // licence and author are lost (and which would pass for the user's own).
         self.manifest.body.entries.push(ManifestEntry {
-            file: name,
+            file: name.clone(),
             url: candidate.url,
             source: candidate.source.to_string(),
             page: candidate.hit.page,
@@ -654,12 +659,17 @@ impl<'a> PersonRun<'_, 'a> {
             author: candidate.hit.author,
             title: candidate.hit.title,
             sha256: candidate.sha256,
-            size: candidate.bytes.len() as u64,
+            size,
         });
+        self.save_manifest()?;
+        if let Err(error) = facefile::fs::write_atomic(&self.folder.join(&name), &candidate.bytes) {
+            self.manifest.body.entries.pop();
+            self.save_manifest()?;
+            return Err(error.into());
+        }
         self.tally.downloaded += 1;
         self.tally.count(candidate.source);
-        // Saved after every photo: an interrupted run resumes from here.
-        self.save_manifest()
+        Ok(())
     }
 
     fn reject(&mut self, candidate: Candidate, reason: &str) -> Result<()> {

@@ -240,7 +240,12 @@ impl World {
     }
 
     fn downloader(&self, data: &Path) -> Command {
-        let mut cmd = Command::cargo_bin("downloader").unwrap();
+        Command::from_std(self.process(data))
+    }
+
+    /// The same command as a plain process (to be killed).
+    fn process(&self, data: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("downloader"));
         cmd.arg("-d")
             .arg(data)
             .args(["--wikidata-url", &self.wiki, "--commons-url", &self.commons])
@@ -829,4 +834,65 @@ fn strangers_are_members_of_other_groups_like_the_group() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("offline: no strangers downloaded"), "{text}");
+}
+
+#[test]
+fn killing_the_downloader_never_leaves_a_photo_without_its_entry() {
+    let upload = upload();
+    let wiki = wiki(upload.base.clone());
+    let images = image_hosts();
+    let bing = bing(images.base.clone());
+    let world = World {
+        wiki: wiki.base.clone(),
+        commons: wiki.base.clone(),
+        bing: bing.base.clone(),
+        ..World::closed()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("Obama");
+    let listed = |folder: &Path| -> Vec<String> {
+        match ManifestFile::read(&folder.join("manifest.msgpack")) {
+            Ok(m) => m.body.entries.iter().map(|e| e.file.clone()).collect(),
+            Err(_) => Vec::new(),
+        }
+    };
+    let args = ["-k", "Democrats Obama", "--dir-name", "Obama", "-n", "10"];
+    for delay in (150..2400).step_by(150) {
+        let mut child = world
+            .process(dir.path())
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        // Whenever it was killed, every photo it put in place has its entry (URL, licence).
+        let entries = listed(&folder);
+        for photo in photos_in(&folder) {
+            let name = photo.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue; // what it was writing when killed: removed by the next run
+            }
+            assert!(
+                entries.contains(&name),
+                "{name} has no manifest entry after a kill at {delay} ms"
+            );
+        }
+    }
+    run_ok(world.downloader(dir.path()).args(args));
+    let entries = listed(&folder);
+    let photos: Vec<String> = photos_in(&folder)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        photos.iter().all(|p| !p.contains(".partial-")),
+        "no partial file is left: {photos:?}"
+    );
+    let mut sorted = entries.clone();
+    sorted.sort();
+    assert_eq!(sorted, photos, "the folder holds exactly the listed photos");
+    assert_eq!(entries.len(), 5, "the same photos as an uninterrupted run");
 }

@@ -38,14 +38,38 @@ pub fn remove_stale_partials(target: &Path) -> Vec<PathBuf> {
     let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return Vec::new();
     };
-    let prefix = format!(".{name}.partial-");
-    let Ok(entries) = std::fs::read_dir(parent_or_dot(target)) else {
+    remove_partials_with_prefix(&parent_or_dot(target), &format!(".{name}.partial-"))
+}
+
+/// Removes every partial file of a dead process in `folder`, whatever it was to become (the
+/// downloader names photos as it goes).
+pub fn remove_stale_partials_in(folder: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some((start, _)) = name.split_once(".partial-") {
+            if start.starts_with('.') {
+                removed.extend(remove_partials_with_prefix(
+                    folder,
+                    &format!("{start}.partial-"),
+                ));
+            }
+        }
+    }
+    removed
+}
+
+fn remove_partials_with_prefix(folder: &Path, prefix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
     let mut removed = Vec::new();
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(&prefix) else {
+        let Some(rest) = file_name.strip_prefix(prefix) else {
             continue;
         };
         let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();

@@ -9,8 +9,10 @@
 //! - [`format`]: one file per format (encodings, model, labels, manifest, clean report), all read
 //!   and written through one header.
 //! - [`fs`]: atomic writes, hidden partial files, SHA-256, and the output-is-not-an-input check.
+//! - [`csv`]: text cells spreadsheets show as text (quoted, formulas defused).
 //! - [`error`]: what reading and writing can fail with.
 
+pub mod csv;
 pub mod embedding;
 pub mod error;
 pub mod format;

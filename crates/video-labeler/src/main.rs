@@ -104,6 +104,11 @@ struct Args {
     #[command(flatten)]
     detection: DetectionArgs,
 
+    /// Refuse videos whose frames are larger than this many megapixels (8K is 33): a frame that
+    /// large takes hundreds of megabytes per copy.
+    #[arg(long, value_name = "MP", default_value_t = video::DEFAULT_MAX_MEGAPIXELS, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    max_megapixels: u64,
+
     /// Output codec.
     #[arg(long, value_enum, default_value_t = Codec::H264)]
     codec: Codec,
@@ -164,8 +169,8 @@ fn run(args: Args) -> Result<()> {
     if photos::is_photo_input(&args.input) {
         return label_photos(&args, settings, model, &thresholds);
     }
-    let mut first_source = VideoSource::open(&args.input)?;
-    let mut second_source = VideoSource::open(&args.input)?;
+    let mut first_source = VideoSource::open(&args.input, args.max_megapixels)?;
+    let mut second_source = VideoSource::open(&args.input, args.max_megapixels)?;
     let display = display_wanted(args.display == 1);
     let mut analyzer = if args.passthrough {
         None

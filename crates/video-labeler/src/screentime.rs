@@ -104,10 +104,10 @@ impl ScreenTime {
     pub fn csv(&self) -> String {
         let mut out = String::from("person,seconds,frames,share_of_video\n");
         for c in self.ranked() {
-            let name = self.classes[c].replace('"', "\"\"");
             let _ = writeln!(
                 out,
-                "\"{name}\",{:.3},{},{:.4}",
+                "{},{:.3},{},{:.4}",
+                facefile::csv::text(&self.classes[c]),
                 self.seconds(c),
                 self.frames_shown[c],
                 self.seconds(c) / self.video_seconds.max(1e-9)
@@ -200,5 +200,13 @@ mod tests {
         // A slow frame counts for its real duration.
         st.add_frame(2.0, &[2], false);
         assert!((st.seconds(2) - 2.0).abs() < 1e-9);
+        // A folder named like a formula is shown as text by spreadsheets.
+        let mut formula = ScreenTime::new(vec!["=2+5".into()]);
+        formula.add_frame(1.0, &[0], false);
+        assert!(
+            formula.csv().contains("\n\"'=2+5\",1.000"),
+            "{}",
+            formula.csv()
+        );
     }
 }

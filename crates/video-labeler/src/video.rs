@@ -33,8 +33,12 @@ pub struct VideoSource {
     last_time: Option<f64>,
 }
 
+/// Frames above this many megapixels are refused unless the user raises the limit.
+pub const DEFAULT_MAX_MEGAPIXELS: u64 = 40;
+
 impl VideoSource {
-    pub fn open(path: &Path) -> Result<VideoSource> {
+    /// Opens `path`; frames of more than `max_megapixels` are refused before any is decoded.
+    pub fn open(path: &Path, max_megapixels: u64) -> Result<VideoSource> {
         if !path.is_file() {
             bail!("{} does not exist (give the video with -i)", path.display());
         }
@@ -63,6 +67,16 @@ impl VideoSource {
         if stored_width == 0 || stored_height == 0 {
             bail!(
                 "{} has no video stream (an audio-only file?)",
+                path.display()
+            );
+        }
+        let megapixels = stored_width as f64 * stored_height as f64 / 1e6;
+        if megapixels > max_megapixels as f64 {
+            bail!(
+                "{}: its frames are {stored_width}×{stored_height} ({megapixels:.0} megapixels), above \
+                 the limit of {max_megapixels}; scale it down first (e.g. `ffmpeg -i {} -vf \
+                 scale=3840:-2 smaller.mp4`) or raise --max-megapixels",
+                path.display(),
                 path.display()
             );
         }
@@ -312,6 +326,9 @@ impl Encoding {
     }
 }
 
+/// The largest side MPEG-4 part 2 (mp4v) can encode.
+const MPEG4_MAX_SIDE: u32 = 8190;
+
 /// Containers the labelled video can be written in.
 const CONTAINERS: &[&str] = &["mp4", "m4v", "mov", "mkv", "avi"];
 
@@ -375,6 +392,18 @@ impl VideoSink {
                 parent.display()
             );
         }
+        // 4:2:0 video needs even sizes; an odd row or column is padded (black), never cut, so
+        // every pixel of the input and every labelled box stays where it was.
+        let pad = ((width % 2) as i32, (height % 2) as i32);
+        let size = (width + pad.0 as u32, height + pad.1 as u32);
+        if encoding.codec == Codec::Mp4v && size.0.max(size.1) > MPEG4_MAX_SIDE {
+            return Err(cli::UsageError(format!(
+                "--codec mp4v cannot write {}×{} video: MPEG-4 part 2 allows at most {MPEG4_MAX_SIDE} \
+                 px a side; leave --codec out (H.264)",
+                size.0, size.1
+            ))
+            .into());
+        }
         // The container is chosen from the extension, so the partial name keeps it.
         facefile::fs::remove_stale_partials(target);
         let temp = facefile::fs::partial_path(target);
@@ -390,10 +419,6 @@ impl VideoSink {
                     parent.display()
                 )
             })?;
-        // 4:2:0 video needs even sizes; an odd row or column is padded (black), never cut, so
-        // every pixel of the input and every labelled box stays where it was.
-        let pad = ((width % 2) as i32, (height % 2) as i32);
-        let size = (width + pad.0 as u32, height + pad.1 as u32);
         let encoder =
             media::Encoder::start(&temp, size.0, size.1, fps, &encoding.settings(start_time))
                 .map_err(|e| {

@@ -593,3 +593,57 @@ fn picture_and_sound_stay_in_sync_when_the_video_starts_after_the_sound() {
         "flash at {flash:.3} s, beep at {beep:.3} s"
     );
 }
+
+#[test]
+fn frames_too_large_and_codecs_that_cannot_hold_them_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let video = obama_video(dir.path(), "obama.mp4", 1920, 1080);
+    let output = dir.path().join("out.mp4");
+    // Frames of 2 megapixels against a limit of 1 (the default, 40, refuses 8192×8192).
+    let err = run_err(
+        labeler()
+            .arg("-i")
+            .arg(&video)
+            .arg("-o")
+            .arg(&output)
+            .arg("-m")
+            .arg(&model)
+            .args(["--max-megapixels", "1"]),
+    );
+    assert!(
+        err.contains("obama.mp4") && err.contains("1920×1080") && err.contains("--max-megapixels"),
+        "{err}"
+    );
+    // A very wide video cannot be MPEG-4 part 2: a bad command line, said.
+    ffmpeg(
+        dir.path(),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=gray:s=8200x16:d=0.4:r=5",
+            "-c:v",
+            "libx264",
+            "wide.mkv",
+        ],
+    );
+    let err = testdata::command::run_usage_err(
+        labeler()
+            .arg("-i")
+            .arg(dir.path().join("wide.mkv"))
+            .arg("-o")
+            .arg(&output)
+            .arg("-m")
+            .arg(&model)
+            .args(["--codec", "mp4v"]),
+    );
+    assert!(err.contains("--codec mp4v cannot write 8200×16"), "{err}");
+    assert!(!output.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".partial-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
