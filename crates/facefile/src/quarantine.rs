@@ -47,7 +47,18 @@ impl Quarantine {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file".into());
         let target = self.free_path(person, &name)?;
-        std::fs::rename(path, &target)?;
+        match relinked(path) {
+            // A link whose target is written relative to its folder would point nowhere one
+            // folder deeper: the quarantined link points at the same file, by its full path.
+            Some(pointee) => {
+                std::os::unix::fs::symlink(&pointee, &target)?;
+                if let Err(error) = std::fs::remove_file(path) {
+                    let _ = std::fs::remove_file(&target);
+                    return Err(error);
+                }
+            }
+            None => std::fs::rename(path, &target)?,
+        }
         self.log(person, &target, reason)?;
         Ok(target)
     }
@@ -92,6 +103,22 @@ impl Quarantine {
     }
 }
 
+/// For a symbolic link with a relative target that resolves: the target's full path.
+fn relinked(path: &Path) -> Option<PathBuf> {
+    let metadata = path.symlink_metadata().ok()?;
+    if !metadata.file_type().is_symlink() {
+        return None;
+    }
+    let pointee = std::fs::read_link(path).ok()?;
+    if pointee.is_absolute() {
+        return None;
+    }
+    crate::fs::parent_or_dot(path)
+        .join(pointee)
+        .canonicalize()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +141,23 @@ mod tests {
         let log = std::fs::read_to_string(dir.path().join(".quarantine/log.tsv")).unwrap();
         assert_eq!(log.lines().count(), 2);
         assert!(log.contains("\tMina\tMina/a.jpg\tno face found\n"), "{log}");
+    }
+
+    #[test]
+    fn a_relative_link_keeps_pointing_at_its_photo() {
+        let dir = tempfile::tempdir().unwrap();
+        let photos = dir.path().join("photos");
+        std::fs::create_dir_all(&photos).unwrap();
+        std::fs::write(photos.join("real.jpg"), b"pixels").unwrap();
+        let data = dir.path().join("data/Mina");
+        std::fs::create_dir_all(&data).unwrap();
+        let link = data.join("link.jpg");
+        std::os::unix::fs::symlink("../../photos/real.jpg", &link).unwrap();
+        let quarantine = Quarantine::of(&dir.path().join("data"));
+        let moved = quarantine.move_in(&link, "Mina", "test").unwrap();
+        assert!(moved.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&moved).unwrap(), b"pixels");
+        assert!(link.symlink_metadata().is_err(), "the old link is gone");
+        assert_eq!(std::fs::read(photos.join("real.jpg")).unwrap(), b"pixels");
     }
 }

@@ -95,13 +95,13 @@ fn fuzz<T: Format + Clone + PartialEq + std::fmt::Debug>(
     assert!(refused > 0, "{name}: {accepted} accepted, none refused");
 }
 
+/// A unit-length vector, as SFace makes.
 fn embedding(seed: f32) -> Embedding {
-    Embedding::new(
-        (0..128)
-            .map(|i| ((i as f32 + seed) * 0.37).sin() * 0.1)
-            .collect(),
-    )
-    .unwrap()
+    let values: Vec<f32> = (0..128)
+        .map(|i| ((i as f32 + seed) * 0.37).sin() * 0.1)
+        .collect();
+    let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+    Embedding::new(values.iter().map(|v| v / norm).collect()).unwrap()
 }
 
 const ROUNDS: usize = 3000;

@@ -97,16 +97,16 @@ fn read_csv(path: &Path, bytes: &[u8], embedder: EmbedderKind) -> Result<Input> 
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let mut fields = line.split(',');
-        let name = fields
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .trim_matches('"')
-            .to_string();
-        let values: Vec<&str> = fields.map(str::trim).collect();
-        // A header row (`name,f1,…`) is skipped.
-        if number == 1 && values.first().is_some_and(|v| v.parse::<f32>().is_err()) {
+        let (name, rest) = split_name(line).with_context(|| {
+            format!(
+                "{}:{number}: the name's quotes are not closed (a name with a comma is written \
+                 \"Na,yeon\", a quote in it as \"\")",
+                path.display()
+            )
+        })?;
+        let values: Vec<&str> = rest.split(',').map(str::trim).collect();
+        // A header row (`name,f1,…`): none of its values is a number.
+        if number == 1 && values.iter().all(|v| v.parse::<f32>().is_err()) {
             continue;
         }
         if name.is_empty() {
@@ -165,6 +165,33 @@ fn read_csv(path: &Path, bytes: &[u8], embedder: EmbedderKind) -> Result<Input> 
     })
 }
 
+/// The first field of a CSV line (quoted or not; `""` is a quote inside quotes) and the text after
+/// its comma; `None` when a quoted field is not closed.
+fn split_name(line: &str) -> Option<(String, &str)> {
+    let line = line.trim_start();
+    let Some(quoted) = line.strip_prefix('"') else {
+        let (name, rest) = line.split_once(',').unwrap_or((line, ""));
+        return Some((name.trim().to_string(), rest));
+    };
+    let mut name = String::new();
+    let mut chars = quoted.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '"' {
+            name.push(c);
+            continue;
+        }
+        if chars.peek().is_some_and(|&(_, next)| next == '"') {
+            name.push('"');
+            chars.next();
+            continue;
+        }
+        let after = quoted[i + 1..].trim_start();
+        let rest = after.strip_prefix(',').unwrap_or(after);
+        return Some((name.trim().to_string(), rest));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +206,38 @@ mod tests {
         let input = read(&path, EmbedderKind::Dlib).unwrap();
         assert_eq!(input.photos[0].name, "Nayeon");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn quoted_names_may_hold_commas_and_quotes_and_the_first_row_is_no_header_by_mistake() {
+        assert_eq!(split_name("Mina,0.1"), Some(("Mina".into(), "0.1")));
+        assert_eq!(
+            split_name("\"Na,yeon\",0.1,0.2"),
+            Some(("Na,yeon".into(), "0.1,0.2"))
+        );
+        assert_eq!(
+            split_name("\"Jeong\"\"yeon\",1"),
+            Some(("Jeong\"yeon".into(), "1"))
+        );
+        assert_eq!(split_name("\"Sana,0.1"), None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.csv");
+        let row = |name: &str| format!("{name},{}\n", vec!["0.1"; 128].join(","));
+        std::fs::write(&path, format!("{}{}", row("\"Na,yeon\""), row("Mina"))).unwrap();
+        let input = read(&path, EmbedderKind::Dlib).unwrap();
+        let names: Vec<&str> = input.photos.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Na,yeon", "Mina"],
+            "the first row is a photo, not a header"
+        );
+        std::fs::write(&path, format!("name,f1,f2\n{}", row("Mina"))).unwrap();
+        assert_eq!(read(&path, EmbedderKind::Dlib).unwrap().photos.len(), 1);
+        std::fs::write(&path, row("\"Sana")).unwrap();
+        let err = format!("{:#}", read(&path, EmbedderKind::Dlib).unwrap_err());
+        assert!(
+            err.contains("e.csv:1") && err.contains("quotes are not closed"),
+            "{err}"
+        );
     }
 }

@@ -183,8 +183,9 @@ mod tests {
     use crate::geometry::Point;
 
     fn sample(dimension: usize) -> EncodingsFile {
-        let embedding =
-            Embedding::new((0..dimension).map(|i| i as f32 * 0.001 - 0.05).collect()).unwrap();
+        let values: Vec<f32> = (0..dimension).map(|i| i as f32 * 0.001 - 0.05).collect();
+        let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let embedding = Embedding::new(values.iter().map(|v| v / norm).collect()).unwrap();
         Stamped::new(
             "test",
             Some(EmbedderKind::Sface.id()),

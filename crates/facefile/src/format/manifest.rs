@@ -33,6 +33,18 @@ impl Format for Manifest {
     const PRODUCER: &'static str = "`downloader`";
 
     fn validate(&self, _: Option<&EmbedderId>) -> Result<(), String> {
+        // Entries name files in the person's own folder, nothing else.
+        if let Some(bad) = self.entries.iter().find(|e| {
+            e.file.is_empty()
+                || e.file.contains(['/', '\\', '\0'])
+                || e.file == "."
+                || e.file == ".."
+        }) {
+            return Err(format!(
+                "the entry {:?} is not a file name in the person's folder",
+                bad.file
+            ));
+        }
         let mut files: Vec<&str> = self.entries.iter().map(|e| e.file.as_str()).collect();
         files.sort_unstable();
         if let Some(pair) = files.windows(2).find(|w| w[0] == w[1]) {
@@ -81,4 +93,43 @@ pub struct FailedUrl {
     /// field lack it: their failures are tried once more.
     #[serde(default)]
     pub permanent: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(file: &str) -> ManifestEntry {
+        ManifestEntry {
+            file: file.into(),
+            url: "https://example.org/a.jpg".into(),
+            source: "urls".into(),
+            page: None,
+            licence: None,
+            author: None,
+            title: None,
+            sha256: "ab".repeat(32),
+            size: 1,
+        }
+    }
+
+    #[test]
+    fn entries_name_files_in_the_persons_folder_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("manifest.msgpack");
+        for bad in ["../../../..", "a/b.jpg", "..", "", "x\\y.jpg"] {
+            let mut manifest = Manifest::new("Mina", "TWICE Mina");
+            manifest.entries.push(entry(bad));
+            Stamped::new("test", None, manifest).write(&path).unwrap();
+            let err = ManifestFile::read(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("not a file name in the person's folder"),
+                "{bad:?}: {err}"
+            );
+        }
+        let mut manifest = Manifest::new("Mina", "TWICE Mina");
+        manifest.entries.push(entry("0123456789abcdef.jpg"));
+        Stamped::new("test", None, manifest).write(&path).unwrap();
+        assert!(ManifestFile::read(&path).is_ok());
+    }
 }

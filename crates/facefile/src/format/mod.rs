@@ -181,6 +181,7 @@ pub fn check_dimension<'a>(
     let Some(embedder) = embedder else {
         return Ok(());
     };
+    let unit = embedder.kind().is_some_and(|kind| kind.unit_length());
     for embedding in embeddings {
         if embedding.dimension() != embedder.dimension as usize {
             return Err(format!(
@@ -190,9 +191,27 @@ pub fn check_dimension<'a>(
                 embedder.dimension
             ));
         }
+        // What the models make: SFace's vectors have unit length; dlib's values stay far below
+        // 1 (a value of 1e30 is a damaged or forged file, and would dominate every distance).
+        let values = embedding.values();
+        let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+        let plausible = if unit {
+            (norm - 1.0).abs() <= 0.01
+        } else {
+            values.iter().all(|v| v.abs() <= MAX_EMBEDDING_VALUE)
+        };
+        if !plausible {
+            return Err(format!(
+                "an embedding is not one the {} model makes (length {norm:.3e})",
+                embedder.name
+            ));
+        }
     }
     Ok(())
 }
+
+/// No value of a dlib embedding comes near this.
+const MAX_EMBEDDING_VALUE: f32 = 4.0;
 
 #[cfg(test)]
 mod tests {
