@@ -1,37 +1,59 @@
 # The face-labelling pipeline. `make help` lists the targets.
+#
+# Each group has its own workspace: its photos in data/<group>/<member>/ (and the people who are
+# not members in data/<group>/.strangers/), everything made from them in out/<group>/, so two groups
+# never mix. A stage is redone when what it reads changed: the photos of any person folder (by
+# their names, sizes and dates), the video (by its content), the model.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 CARGO      ?= cargo
 MODELS_DIR ?= $(or $(FACE_MODELS_DIR),models)
-DATA       ?= data
-ENCODINGS  ?= encodings.msgpack
-MODEL      ?= model.msgpack
-VIDEO      ?= data/video/input.mp4
-LABELED    ?= labeled.mp4
-FINAL      ?= final.mp4
 GROUP      ?= TWICE
+ifeq ($(GROUP),TWICE)
 MEMBERS    ?= Nayeon Jeongyeon Momo Sana Jihyo Mina Dahyun Chaeyoung Tzuyu
+endif
+DATA       ?= data/$(GROUP)
+OUT        ?= out/$(GROUP)
+VIDEO      ?= $(DATA)/video/input.mp4
 PHOTOS     ?= 50
-REPORT     ?= report.json
-REPORT_DIR ?= report
-LABELS     ?= labels.msgpack
-CONFUSION  ?= confusion.png
-# Extra downloader flags, e.g. DOWNLOAD_FLAGS=--offline to use only the photos already in data/.
+# People who are not members (other groups' idols) to download, a few photos each, into
+# $(DATA)/.strangers/: the trainer sets its bar on them. 0: none (your own strangers still count).
+STRANGERS        ?= 40
+STRANGER_PHOTOS  ?= 3
+ENCODINGS  ?= $(OUT)/encodings.msgpack
+MODEL      ?= $(OUT)/model.msgpack
+REPORT     ?= $(OUT)/model-report.json
+CONFUSION  ?= $(OUT)/confusion.png
+LABELS     ?= $(OUT)/labels.msgpack
+LABELED    ?= $(OUT)/labeled.mp4
+FINAL      ?= $(OUT)/final.mp4
+REPORT_DIR ?= $(OUT)/report
+# Extra downloader flags, e.g. DOWNLOAD_FLAGS=--offline to use only the photos already there.
 DOWNLOAD_FLAGS ?=
+# Extra labeler flags, e.g. LABEL_FLAGS="--show-guesses".
+LABEL_FLAGS ?=
 # Your e-mail address or web page, sent to Wikimedia as its User-Agent policy asks (or set
 # FACELABEL_CONTACT in the environment).
 CONTACT    ?=
 SHARED     ?= $(or $(FACELABEL_SHARED),$(abspath ../shared))
-BIN        := target/release
+BIN        ?= target/release
+# NO_BUILD=1: use the programs in $(BIN) as they are (the tests do).
+BUILT      := $(if $(NO_BUILD),,build)
 
 export FACE_MODELS_DIR := $(abspath $(MODELS_DIR))
 export FACELABEL_SHARED := $(SHARED)
 
-.PHONY: help deps models fixtures build test test-shared lint encode train label bench eval clean all demo check-video FORCE
+PHOTOS_STAMP := $(OUT)/.photos.stamp
+VIDEO_STAMP  := $(OUT)/.video.stamp
+
+.PHONY: help deps models fixtures build test test-shared lint encode train label bench eval clean \
+	clean-build all demo check-video check-members strangers FORCE
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo
+	@echo "  Workspace: GROUP=$(GROUP) → photos in $(DATA)/<member>/, results in $(OUT)/"
 
 deps: ## Install the system packages (apt-get; needs root or sudo)
 	scripts/install-deps.sh
@@ -56,17 +78,11 @@ lint: ## Check formatting and clippy lints
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 
-encode: models build ## Encode the faces in $(DATA)/<person>/ into $(ENCODINGS)
-	$(BIN)/encoder -d "$(DATA)" -f "$(ENCODINGS)"
+encode: $(ENCODINGS) ## Clean and encode the photos in $(DATA)/<person>/ into $(ENCODINGS)
 
-train: build ## Train the classifier on $(ENCODINGS) into $(MODEL) (+ $(REPORT))
-	@test -f "$(ENCODINGS)" || { echo "error: $(ENCODINGS) not found; run make encode first" >&2; exit 1; }
-	$(BIN)/svm-trainer -i "$(ENCODINGS)" -o "$(MODEL)" --report "$(REPORT)" --plot "$(CONFUSION)"
+train: $(MODEL) ## Train the classifier on $(ENCODINGS) into $(MODEL) (+ $(REPORT))
 
-label: build ## Label $(VIDEO) with $(MODEL) into $(LABELED) (+ $(REPORT_DIR)/index.html)
-	@test -f "$(VIDEO)" || { echo "error: $(VIDEO) not found; put your video there or pass VIDEO=path" >&2; exit 1; }
-	@test -f "$(MODEL)" || { echo "error: $(MODEL) not found; run make train first" >&2; exit 1; }
-	$(BIN)/video-labeler -i "$(VIDEO)" -o "$(LABELED)" -m "$(MODEL)" --labels "$(LABELS)" --report-dir "$(REPORT_DIR)"
+label: check-video $(LABELED) ## Label $(VIDEO) with $(MODEL) into $(LABELED) (+ $(REPORT_DIR)/index.html)
 
 bench: models build ## Print speed and accuracy figures (models, encoder, labeler, cleaner, trainer) on the shared data
 	$(CARGO) run --release -q -p facecore --example bench-models
@@ -81,43 +97,78 @@ eval: models build ## Train on TWICE dev photos (all, 10 per member, 5 of 9 memb
 	$(CARGO) build --release -q -p video-labeler --example eval-clips
 	scripts/eval.sh "$(SHARED)/data" "$(EMBEDDER)" "$(EVAL_SETS)"
 
-# ---- The whole pipeline, one file target per stage: make redoes only what changed. ----
-MANIFESTS   := $(foreach m,$(MEMBERS),$(DATA)/$(m)/manifest.msgpack)
+clean: ## Remove what was made for GROUP ($(OUT)/): never your photos, models or the build
+	rm -rf "$(OUT)"
 
-all: check-video $(FINAL) ## Whole pipeline: MEMBERS=… VIDEO=… → $(FINAL) + $(REPORT_DIR)/index.html
+clean-build: ## Remove the build (cargo clean)
+	$(CARGO) clean
+
+# ---- The whole pipeline, one file target per stage: make redoes only what changed. ----
+MANIFESTS := $(foreach m,$(MEMBERS),$(DATA)/$(m)/manifest.msgpack)
+
+all: check-members check-video $(FINAL) ## Whole pipeline: GROUP=… MEMBERS=… VIDEO=… → $(FINAL) + $(REPORT_DIR)/index.html
 	@echo
 	@echo "labelled video with sound: $(FINAL)"
 	@echo "report (open in a browser): $(REPORT_DIR)/index.html"
-	@echo "screen time:               $(REPORT_DIR)/screen-time.csv, $(REPORT_DIR)/screen-time.png"
+	@echo "screen time, appearances:  $(REPORT_DIR)/screen-time.csv, $(REPORT_DIR)/appearances.csv"
 	@echo "model report:              $(REPORT), $(CONFUSION)"
 	@echo "photos to review:          $(DATA)/review.html"
+
+check-members:
+	@test -n "$(strip $(MEMBERS))" || { echo "error: no MEMBERS for GROUP=$(GROUP): give them, e.g. make all GROUP=aespa MEMBERS=\"Karina Giselle Winter Ningning\"" >&2; exit 1; }
 
 check-video:
 	@test -f "$(VIDEO)" || { echo "error: no video at $(VIDEO): put the video to label there, or run make all VIDEO=path/to/video.mp4" >&2; exit 1; }
 
 # A folder that already holds photos needs no network: the downloader counts them, tops the folder
-# up to $(PHOTOS) when it can, and otherwise keeps what is there.
-$(DATA)/%/manifest.msgpack: | build models
+# up to $(PHOTOS) when it can, and otherwise keeps what is there. A member it finds no photo of is
+# an error, and no empty folder is left.
+$(DATA)/%/manifest.msgpack: | $(BUILT) models
 	$(BIN)/downloader -k "$(GROUP) $*" --dir-name "$*" -n $(PHOTOS) -d "$(DATA)" $(if $(CONTACT),--contact "$(CONTACT)") $(DOWNLOAD_FLAGS)
 
-$(DATA)/clean-report.msgpack: $(MANIFESTS) | build models
-	$(BIN)/cleaner -d "$(DATA)"
+# Other groups' members, once; a run without network only says so (the trainer then learns its
+# rule from the members alone, or from the strangers you put there yourself).
+strangers: $(DATA)/.strangers/.downloaded ## Download STRANGERS people who are not members into $(DATA)/.strangers/
 
-# The encoder always looks (the cleaner may have renamed or converted photos since make started);
-# it is incremental by file hash and leaves the file untouched when nothing changed, so nothing
-# after it runs again needlessly.
-$(ENCODINGS): $(DATA)/clean-report.msgpack FORCE | build models
+$(DATA)/.strangers/.downloaded: | $(BUILT) models
+	@mkdir -p "$(DATA)/.strangers"
+	@if [[ " $(DOWNLOAD_FLAGS) " == *" --offline "* ]]; then \
+		echo "note: offline: no strangers downloaded; the rule is learned from what $(DATA)/.strangers/ holds"; \
+	elif $(BIN)/downloader --strangers $(STRANGERS) --stranger-photos $(STRANGER_PHOTOS) --group "$(GROUP)" -d "$(DATA)" $(if $(CONTACT),--contact "$(CONTACT)") $(DOWNLOAD_FLAGS); then \
+		touch "$@"; \
+	else \
+		echo "note: no strangers downloaded this time; the rule is learned from what $(DATA)/.strangers/ holds" >&2; \
+	fi
+
+# What the person folders hold, rewritten only when it changed (scripts/stamp.sh).
+$(PHOTOS_STAMP): $(MANIFESTS) $(if $(filter-out 0,$(STRANGERS)),$(DATA)/.strangers/.downloaded) FORCE
+	@scripts/stamp.sh "$@" folder "$(DATA)"
+
+# The cleaner runs whenever a person folder changed (your own photos included), then the stamp is
+# taken again of the cleaned folders.
+$(DATA)/clean-report.msgpack: $(PHOTOS_STAMP) | $(BUILT) models
+	$(BIN)/cleaner -d "$(DATA)"
+	@scripts/stamp.sh "$(PHOTOS_STAMP)" folder "$(DATA)"
+
+# The encoder always looks (it is incremental by file hash and leaves the file untouched when
+# nothing changed, so nothing after it runs again needlessly); an interrupted run keeps what it
+# finished.
+.PRECIOUS: $(ENCODINGS)
+$(ENCODINGS): $(DATA)/clean-report.msgpack FORCE | $(BUILT) models
+	@mkdir -p "$(OUT)"
 	$(BIN)/encoder -d "$(DATA)" -f "$@"
 
-FORCE:
-
-$(MODEL): $(ENCODINGS) | build
+$(MODEL): $(ENCODINGS) | $(BUILT)
 	$(BIN)/svm-trainer -i "$<" -o "$@" --report "$(REPORT)" --plot "$(CONFUSION)"
 
-$(LABELED): $(MODEL) $(VIDEO) | build models
-	$(BIN)/video-labeler -i "$(VIDEO)" -o "$@" -m "$(MODEL)" --labels "$(LABELS)" --report-dir "$(REPORT_DIR)"
+# The video by its content: another video (even an older file) means new labels.
+$(VIDEO_STAMP): FORCE
+	@scripts/stamp.sh "$@" file "$(VIDEO)"
 
-$(FINAL): $(LABELED) $(VIDEO) | build
+$(LABELED): $(MODEL) $(VIDEO_STAMP) | $(BUILT) models
+	$(BIN)/video-labeler -i "$(VIDEO)" -o "$@" -m "$(MODEL)" --labels "$(LABELS)" --report-dir "$(REPORT_DIR)" $(LABEL_FLAGS)
+
+$(FINAL): $(LABELED) $(VIDEO_STAMP) | $(BUILT)
 	$(BIN)/audio-merger -i "$(VIDEO)" -p "$(LABELED)" -o "$@"
 
 demo: models build ## The whole pipeline on real photos from PyPI, offline but for the registries → demo/
@@ -125,5 +176,4 @@ demo: models build ## The whole pipeline on real photos from PyPI, offline but f
 	mkdir -p docs
 	cp demo/report/frame-obama.png demo/report/frame-biden.png demo/report/screen-time.png docs/
 
-clean: ## Remove build outputs (never your data or models)
-	$(CARGO) clean
+FORCE:

@@ -5,7 +5,7 @@
 //! source, licence and author) or quarantined with the reason.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use facefile::format::manifest::{FailedUrl, Manifest, ManifestEntry, ManifestFile, MANIFEST_FILE};
@@ -156,6 +156,7 @@ pub fn collect_person(
     progress: &indicatif::ProgressBar,
 ) -> Result<Tally> {
     let folder = context.settings.data_dir.join(&person.folder);
+    let created = !folder.exists();
     std::fs::create_dir_all(&folder)
         .with_context(|| format!("cannot create {}", folder.display()))?;
     // What a killed run was writing (a photo, the manifest) is gone with it.
@@ -224,8 +225,36 @@ pub fn collect_person(
         unreachable: 0,
         attempted: 0,
     };
-    run.collect(&own_photos, progress)?;
-    Ok(run.tally)
+    let collected = run.collect(&own_photos, progress);
+    let folder = run.folder.clone();
+    let tally = run.tally;
+    if created && tally.total() == 0 {
+        // Nothing could be had: the folder this run made goes again, so no empty person is left
+        // for the later stages (they would fail on it, or `make` would think it done).
+        remove_if_only_bookkeeping(&folder);
+    }
+    collected?;
+    Ok(tally)
+}
+
+/// Removes `folder` when it holds nothing but the manifest (and partial files).
+fn remove_if_only_bookkeeping(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names
+        .iter()
+        .all(|n| n == MANIFEST_FILE || n.contains(".partial-"))
+    {
+        for name in &names {
+            let _ = std::fs::remove_file(folder.join(name));
+        }
+        let _ = std::fs::remove_dir(folder);
+    }
 }
 
 impl<'a> PersonRun<'_, 'a> {

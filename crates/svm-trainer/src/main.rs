@@ -228,9 +228,19 @@ fn run(args: Args) -> Result<()> {
         test.as_ref(),
     );
 
-    // The plot first: if it cannot be drawn, nothing is written and the error says why.
+    // The plot first: if it cannot be drawn, nothing is written and the error says why. With
+    // nothing cross-validated there is no matrix to draw, which is said (not an error: the model
+    // is still good to use).
     if let Some(path) = &args.plot {
-        plot::confusion_png(&report, path)?;
+        if report.cross_validation.is_some() {
+            plot::confusion_png(&report, path)?;
+        } else if !quiet {
+            eprintln!(
+                "note: {} is not drawn: some person has a single photo, so nothing was \
+                 cross-validated",
+                path.display()
+            );
+        }
     }
     let file: ClassifierFile = Stamped::new(
         format!("svm-trainer {}", env!("CARGO_PKG_VERSION")),
