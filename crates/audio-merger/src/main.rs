@@ -212,6 +212,27 @@ fn without_sound(args: &Args, video_duration: f64) -> Result<()> {
     Ok(())
 }
 
+/// The labeler tags what it writes; an original with the tag and a processed video without it (or
+/// a "processed" video with sound beside a silent original) are the two files given the wrong way
+/// round, which would make a final video without labels or without sound.
+fn check_not_swapped(args: &Args, original: &media::Media, processed: &media::Media) -> Result<()> {
+    use facefile::format::labels::LABELLED_VIDEO_COMMENT;
+    let labelled = |m: &media::Media| m.comment.as_deref() == Some(LABELLED_VIDEO_COMMENT);
+    let swapped = (labelled(original) && !labelled(processed))
+        || (!labelled(processed)
+            && processed.first("audio").is_some()
+            && original.first("audio").is_none());
+    if swapped {
+        bail!(
+            "{} and {} look given the wrong way round: -i is the original video (with its sound), \
+             -p the labelled one video-labeler wrote (without sound); swap them",
+            args.input.display(),
+            args.processed.display()
+        );
+    }
+    Ok(())
+}
+
 fn run(args: Args) -> Result<()> {
     check_paths(&args)?;
     let original = probe(&args.input)
@@ -222,6 +243,7 @@ fn run(args: Args) -> Result<()> {
             args.processed.display()
         )
     })?;
+    check_not_swapped(&args, &original, &processed)?;
     let video = processed
         .first("video")
         .with_context(|| format!("{} has no video stream", args.processed.display()))?;

@@ -21,7 +21,7 @@ use facefile::{EmbedderKind, Stamped};
 /// Every file in a person's folder is read by its content (a PNG named .jpg is fine). Each photo
 /// ends up encoded or rejected with a reason (unreadable, no face, several faces), and the output
 /// records which. Re-running reuses the entries of photos that did not change, so adding five photos
-/// encodes five photos.
+/// encodes five photos; after Ctrl-C the photos done so far are kept, and the next run goes on.
 ///
 /// Photos of people who are not members (DATA_DIR/.strangers/<anyone>/, or --strangers DIR) are
 /// encoded too, marked as strangers: the trainer learns from them when to say Unknown.
@@ -147,22 +147,35 @@ fn run(args: Args) -> Result<()> {
             .with_context(|| format!("cannot create crops folder {}", crops.display()))?;
     }
 
-    let (records, reused) = encode_all(&args, &photos, &settings, &models, &previous)?;
+    let (records, reused, interrupted) = encode_all(&args, &photos, &settings, &models, &previous)?;
     let embedder = settings.analysis.embedder.id();
     let file: EncodingsFile = Stamped::new(
         format!("encoder {}", env!("CARGO_PKG_VERSION")),
         Some(embedder),
         Encodings {
             settings,
+            data_folders: std::iter::once(data_dir.as_path())
+                .chain(strangers_dir.as_deref())
+                .map(|dir| {
+                    dir.canonicalize()
+                        .unwrap_or_else(|_| dir.to_path_buf())
+                        .display()
+                        .to_string()
+                })
+                .collect(),
             images: records,
         },
     );
+    if interrupted {
+        return Err(keep_checkpoint(&args.output, &file));
+    }
     // Unchanged photos, models and settings: the file is left as it is (its date too, so `make`
     // does not train and label again for nothing).
     let unchanged = reused.iter().all(|&r| r) && reuse::same_as_written(&args.output, &file);
     if !unchanged {
         file.write(&args.output)?;
     }
+    reuse::remove_checkpoint(&args.output);
 
     let encoded = file.body.embeddings().count();
     if !quiet {
@@ -278,15 +291,38 @@ fn warn_about_scan(scan: &Scan, data_dir: &Path, quiet: bool) {
     }
 }
 
+/// After Ctrl-C: the photos finished so far go to the checkpoint the next run resumes from, and
+/// the error says so (the output itself is left as it was).
+fn keep_checkpoint(output: &Path, finished: &EncodingsFile) -> anyhow::Error {
+    let checkpoint = reuse::checkpoint_path(output);
+    let count = finished.body.images.len();
+    if count == 0 || facefile::fs::is_stream(output) {
+        return anyhow::anyhow!("interrupted: {} is unchanged", output.display());
+    }
+    match finished.write(&checkpoint) {
+        Ok(()) => anyhow::anyhow!(
+            "interrupted: {} is unchanged; the {count} photos done so far are kept in {} and the \
+             next run goes on from there",
+            output.display(),
+            checkpoint.display()
+        ),
+        Err(error) => anyhow::anyhow!(
+            "interrupted: {} is unchanged, and the photos done so far could not be kept: {error}",
+            output.display()
+        ),
+    }
+}
+
 /// Encodes every photo on the worker pool (reusing unchanged ones); records sorted by person and
-/// path, with whether each was reused.
+/// path, with whether each was reused, and whether the run was interrupted (then only the photos
+/// finished are there).
 fn encode_all(
     args: &Args,
     photos: &[(Role, Photo)],
     settings: &EncodeSettings,
     models: &ModelDir,
     previous: &reuse::Previous,
-) -> Result<(Vec<ImageRecord>, Vec<bool>)> {
+) -> Result<(Vec<ImageRecord>, Vec<bool>, bool)> {
     let quiet = args.quiet.quiet;
     let bar = cli::progress::bar("encoding", "photos", Some(photos.len() as u64), quiet);
     let options = ExamineOptions {
@@ -323,17 +359,25 @@ fn encode_all(
         },
     )?;
     bar.finish_and_clear();
-    if cli::interrupted() {
-        bail!("interrupted: {} is unchanged", args.output.display());
-    }
-    let mut done: Vec<(ImageRecord, bool)> = results
-        .into_iter()
-        .map(|d| d.expect("every photo processed"))
-        .collect();
+    let interrupted = cli::interrupted();
+    let mut done: Vec<(ImageRecord, bool)> = if interrupted {
+        // Photos skipped after Ctrl-C have no hash: they were never read.
+        results
+            .into_iter()
+            .flatten()
+            .filter(|(record, _)| !record.file_sha256.is_empty())
+            .collect()
+    } else {
+        results
+            .into_iter()
+            .map(|d| d.expect("every photo processed"))
+            .collect()
+    };
     done.sort_by(|a, b| {
         (a.0.role, &a.0.person, &a.0.path).cmp(&(b.0.role, &b.0.person, &b.0.path))
     });
-    Ok(done.into_iter().unzip())
+    let (records, reused) = done.into_iter().unzip();
+    Ok((records, reused, interrupted))
 }
 
 /// One photo: reused when its bytes are unchanged (and its crop exists), else examined.

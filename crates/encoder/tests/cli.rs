@@ -510,3 +510,76 @@ fn a_crops_folder_inside_the_data_folder_is_refused() {
         .collect();
     assert_eq!(people, ["biden", "obama"]);
 }
+
+#[test]
+fn ctrl_c_keeps_the_photos_done_and_the_next_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Enough distinct photos (bytes appended after the JPEG's end change the hash, not the
+    // picture) that one thread is still busy when Ctrl-C comes.
+    let photo = std::fs::read(fixture("obama.jpg")).unwrap();
+    let count = 400;
+    for i in 0..count {
+        let path = data.join(format!("obama/{i:03}.jpg"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut bytes = photo.clone();
+        bytes.extend_from_slice(format!("copy {i}").as_bytes());
+        std::fs::write(&path, bytes).unwrap();
+    }
+    copy(&fixture("biden.jpg"), &data.join("biden/biden.jpg"));
+    let output = dir.path().join("encodings.msgpack");
+    let checkpoint = dir.path().join(".encodings.msgpack.checkpoint");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("encoder"))
+        .env("FACE_MODELS_DIR", testdata::models_dir())
+        .arg("-d")
+        .arg(&data)
+        .arg("-f")
+        .arg(&output)
+        .args(["-j", "1", "-q"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let status = std::process::Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let interrupted = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&interrupted.stderr);
+    assert_eq!(interrupted.status.code(), Some(130), "{stderr}");
+    assert!(!output.exists(), "no output under the final name");
+    assert!(stderr.contains("next run goes on"), "{stderr}");
+    let kept = read(&checkpoint).images;
+    assert!(
+        !kept.is_empty() && kept.len() < count + 1,
+        "{} kept",
+        kept.len()
+    );
+    assert!(kept.iter().all(|r| !r.file_sha256.is_empty()));
+
+    // The next run encodes only what is left, and its output is the whole folder.
+    let out = encoder(&data, &output).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("resuming the interrupted run: {}", kept.len())),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("{} reused", kept.len())),
+        "{stdout}"
+    );
+    let all = read(&output);
+    assert_eq!(all.images.len(), count + 1);
+    assert_eq!(all.embeddings().count(), count + 1);
+    for record in &kept {
+        let again = all.images.iter().find(|r| r.path == record.path).unwrap();
+        assert_eq!(again.outcome, record.outcome, "{}", record.path);
+    }
+    assert!(!checkpoint.exists(), "the checkpoint is gone once used");
+}

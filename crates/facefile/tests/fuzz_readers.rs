@@ -123,6 +123,7 @@ fn encodings_reader() {
         "encoder test",
         Some(EmbedderKind::Sface.id()),
         Encodings {
+            data_folders: Vec::new(),
             settings: EncodeSettings {
                 analysis: AnalysisSettings::default(),
                 multi_face: Default::default(),

@@ -55,6 +55,8 @@ pub struct EncoderSettings {
     /// The first frame's presentation time (seconds): the output keeps the input's start, so the
     /// original sound put back later stays in sync.
     pub start_time: f64,
+    /// Written as the file's `comment` tag (what made it), when given.
+    pub comment: Option<String>,
 }
 
 /// x264's presets, fastest first.
@@ -130,6 +132,9 @@ impl Encoder {
         if matches!(extension.as_str(), "mp4" | "m4v" | "mov") {
             // The index at the front: a browser plays the file while it loads.
             command.args(["-movflags", "+faststart"]);
+        }
+        if let Some(comment) = &settings.comment {
+            command.args(["-metadata", &format!("comment={comment}")]);
         }
         if settings.start_time.is_finite() && settings.start_time > 0.0 {
             command.args(["-output_ts_offset", &format!("{:.6}", settings.start_time)]);
@@ -249,6 +254,7 @@ mod tests {
             },
             input: PixelFormat::Bgr24,
             start_time: 0.5,
+            comment: Some("made by a test".into()),
         };
         let mut encoder = Encoder::start(&output, 64, 48, 25.0, &settings).unwrap();
         for i in 0..10u8 {
@@ -265,6 +271,8 @@ mod tests {
         assert!(facts.contains("pix_fmt=yuv420p"), "{facts}");
         assert!(facts.contains("nb_read_frames=10"), "{facts}");
         assert!(facts.contains("start_time=0.5"), "{facts}");
+        let media = crate::probe(&output).unwrap();
+        assert_eq!(media.comment.as_deref(), Some("made by a test"));
         // faststart: the index (moov) comes before the data (mdat).
         let bytes = std::fs::read(&output).unwrap();
         let at = |tag: &[u8]| bytes.windows(4).position(|w| w == tag).unwrap();
@@ -279,6 +287,7 @@ mod tests {
             codec: Codec::Mpeg4 { quality: 3 },
             input: PixelFormat::Yuv420p,
             start_time: 0.0,
+            comment: None,
         };
         let mut encoder = Encoder::start(&output, 64, 48, 25.0, &settings).unwrap();
         let mut failed = None;

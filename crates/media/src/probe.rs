@@ -24,6 +24,8 @@ pub struct Stream {
 #[derive(Debug, Deserialize)]
 struct Format {
     duration: Option<String>,
+    #[serde(default)]
+    tags: std::collections::HashMap<String, String>,
 }
 
 /// What ffprobe says about a media file.
@@ -31,6 +33,8 @@ struct Format {
 pub struct Media {
     pub streams: Vec<Stream>,
     pub duration: Option<f64>,
+    /// The file's `comment` tag (what made it), when it has one.
+    pub comment: Option<String>,
 }
 
 impl Media {
@@ -84,11 +88,18 @@ pub fn probe(path: &Path) -> Result<Media, MediaError> {
     }
     let parsed: ProbeOutput = serde_json::from_slice(&out.stdout)
         .map_err(|e| unreadable(format!("ffprobe's answer could not be read ({e})")))?;
+    let comment = parsed.format.as_ref().and_then(|f| {
+        f.tags
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case("comment"))
+            .map(|(_, value)| value.clone())
+    });
     Ok(Media {
         duration: parsed
             .format
             .and_then(|f| f.duration)
             .and_then(|d| d.parse().ok()),
         streams: parsed.streams,
+        comment,
     })
 }

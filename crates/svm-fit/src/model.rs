@@ -30,6 +30,7 @@ pub fn fit_model(dataset: &Dataset, config: &TrainConfig) -> Result<FittedModel,
         cv_accuracy: None,
         cv_folds: config.folds,
         seed: config.seed,
+        data_folders: Vec::new(),
     };
     Ok(FittedModel {
         classifier,

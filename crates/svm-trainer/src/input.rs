@@ -26,6 +26,8 @@ pub struct Input {
     pub embedder: EmbedderKind,
     /// Whether `embedder` was recorded (msgpack) or assumed (CSV carries no model).
     pub embedder_assumed: bool,
+    /// The folders the encoder read the photos from.
+    pub data_folders: Vec<String>,
 }
 
 /// Reads either format; `csv_embedder` is the model assumed for CSV.
@@ -81,6 +83,7 @@ fn read_encodings(path: &Path, bytes: &[u8]) -> Result<Input> {
         photos,
         embedder,
         embedder_assumed: false,
+        data_folders: file.body.data_folders.clone(),
     })
 }
 
@@ -162,6 +165,7 @@ fn read_csv(path: &Path, bytes: &[u8], embedder: EmbedderKind) -> Result<Input> 
         photos,
         embedder,
         embedder_assumed: true,
+        data_folders: Vec::new(),
     })
 }
 

@@ -110,6 +110,10 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
 
+    /// Replace --output even if it is not a model file.
+    #[arg(long)]
+    force: bool,
+
     /// Skip the cross-validated accuracy report (faster on big datasets; the rule is still learned).
     #[arg(long)]
     no_cv: bool,
@@ -158,6 +162,7 @@ fn run(args: Args) -> Result<()> {
         })
         .transpose()?;
     let mut photos = input.photos;
+    let mut data_folders = input.data_folders;
     if let Some(path) = &args.strangers {
         let more = input::read(path, csv_embedder)?;
         anyhow::ensure!(
@@ -168,6 +173,7 @@ fn run(args: Args) -> Result<()> {
             args.input.display(),
             input.embedder
         );
+        data_folders.extend(more.data_folders);
         photos.extend(more.photos.into_iter().map(|p| input::Photo {
             stranger: true,
             ..p
@@ -205,6 +211,7 @@ fn run(args: Args) -> Result<()> {
         .with_context(|| format!("cannot train on {}", args.input.display()))?;
     let fit_seconds = started.elapsed().as_secs_f64();
     let mut model = fitted.classifier.clone();
+    model.summary.data_folders = data_folders;
     if let Some(threshold) = args.threshold {
         model.rule.min_probability = threshold;
     }
@@ -258,7 +265,11 @@ fn run(args: Args) -> Result<()> {
         if let Some(path) = &args.report {
             println!("report → {}", path.display());
         }
-        if let Some(path) = &args.plot {
+        if let Some(path) = args
+            .plot
+            .as_ref()
+            .filter(|_| report.cross_validation.is_some())
+        {
             println!("confusion matrix → {}", path.display());
         }
     }
@@ -304,6 +315,8 @@ fn check_args(args: &Args) -> Result<()> {
         }
     }
     facefile::fs::check_distinct(&inputs, &outputs)?;
+    facefile::format::check_replaceable::<Classifier>(&args.output, args.force)
+        .map_err(|e| anyhow::anyhow!(e))?;
     Ok(())
 }
 

@@ -186,6 +186,7 @@ fn bad_inputs_are_clear_errors() {
         "test",
         Some(embedder),
         Encodings {
+            data_folders: Vec::new(),
             settings: EncodeSettings {
                 analysis: Default::default(),
                 multi_face: Default::default(),
@@ -320,20 +321,29 @@ fn confusion_plot_is_a_readable_png() {
             > 100
     );
 
-    // Without cross-validation there is nothing to plot: a clear error, not an empty picture.
+    // Without cross-validation there is nothing to plot: no empty picture, and it says so (the
+    // model is still written: it is good to use, so `make all` goes on).
     let mut few = blob_rows(6);
     few.truncate(7);
     write_csv(&csv, &few);
-    let err = run_err(
-        trainer()
-            .arg("-i")
-            .arg(&csv)
-            .arg("-o")
-            .arg(dir.path().join("m2.msgpack"))
-            .arg("--plot")
-            .arg(dir.path().join("x.png")),
+    let output = trainer()
+        .arg("-i")
+        .arg(&csv)
+        .arg("-o")
+        .arg(dir.path().join("m2.msgpack"))
+        .arg("--plot")
+        .arg(dir.path().join("x.png"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
     );
-    assert!(err.contains("no confusion matrix"), "{err}");
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("x.png is not drawn"), "{stderr}");
+    assert!(!stdout.contains("confusion matrix →"), "{stdout}");
+    assert!(!dir.path().join("x.png").exists());
+    assert!(dir.path().join("m2.msgpack").exists());
 }
 
 /// A unit vector: `centre` (a person) plus noise of size `spread`, deterministic in `seed`.
@@ -392,6 +402,7 @@ fn synthetic_encodings(
         "test",
         Some(EmbedderKind::Sface.id()),
         Encodings {
+            data_folders: Vec::new(),
             settings: EncodeSettings {
                 analysis: Default::default(),
                 multi_face: Default::default(),
@@ -524,4 +535,36 @@ fn a_test_on_the_training_photos_is_refused() {
         err.contains("6 of the 8 photos") && err.contains("left out"),
         "{err}"
     );
+}
+
+#[test]
+fn an_output_that_is_not_a_model_is_never_replaced_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let encodings = dir.path().join("encodings.msgpack");
+    let other = dir.path().join("other-encodings.msgpack");
+    synthetic_encodings(&encodings, &[("Momo", 1, 6), ("Sana", 2, 6)], &[], 0);
+    synthetic_encodings(&other, &[("Momo", 3, 6), ("Sana", 4, 6)], &[], 0);
+    let before = std::fs::read(&other).unwrap();
+    let train_to = |output: &Path| {
+        let mut cmd = trainer();
+        cmd.arg("-q")
+            .arg("-i")
+            .arg(&encodings)
+            .arg("-o")
+            .arg(output);
+        cmd
+    };
+    // Another encodings file given as -o by mistake: refused, kept as it was.
+    let err = run_err(&mut train_to(&other));
+    assert!(
+        err.contains("would be replaced") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&other).unwrap(), before);
+    // A model is replaced (training again is the usual case); anything with --force.
+    let model = dir.path().join("model.msgpack");
+    run_ok(&mut train_to(&model));
+    run_ok(&mut train_to(&model));
+    run_ok(train_to(&other).arg("--force"));
+    assert!(ClassifierFile::read(&other).is_ok());
 }

@@ -49,9 +49,22 @@ struct Args {
     input: PathBuf,
 
     /// The labelled video (same resolution and frame rate, no sound: see audio-merger); for a photo,
-    /// the labelled photo (JPEG); for a folder of photos, a folder.
+    /// the labelled photo (JPEG); for a folder of photos, a folder. Photos need none: their faces'
+    /// names are printed (see --format).
     #[arg(short = 'o', long = "output", value_name = "VIDEO|PHOTO|DIR")]
-    output: PathBuf,
+    output: Option<PathBuf>,
+
+    /// Photos: how their faces are told on standard output: text, csv (one row per face:
+    /// file,face,name,probability,left,top,right,bottom,best_guess,best_guess_probability) or json
+    /// (one object per photo and line). CSV and JSON are printed even with --quiet.
+    #[arg(long, value_enum, default_value_t = photos::Format::Text)]
+    format: photos::Format,
+
+    /// Replace an existing file that is not a labelled video or photo, or write into a folder the
+    /// model's photos were read from (refused otherwise: a training photo or a video must never
+    /// be lost by a mistyped -o).
+    #[arg(long)]
+    force: bool,
 
     /// The classifier from svm-trainer.
     #[arg(
@@ -165,10 +178,19 @@ fn run(args: Args) -> Result<()> {
     let model = &model_file.body;
     let thresholds = Thresholds::from_rule(&model.rule, args.threshold);
     outputs::check_paths(&args)?;
+    outputs::check_not_training_data(&args, model)?;
     let settings = args.detection.settings(embedder, 1)?;
     if photos::is_photo_input(&args.input) {
         return label_photos(&args, settings, model, &thresholds);
     }
+    let Some(output) = args.output.clone() else {
+        return Err(cli::UsageError(format!(
+            "{} is a video: give the labelled video's name with -o (e.g. -o labeled.mp4)",
+            args.input.display()
+        ))
+        .into());
+    };
+    outputs::check_video_output(&output, args.force)?;
     let mut first_source = VideoSource::open(&args.input, args.max_megapixels)?;
     let mut second_source = VideoSource::open(&args.input, args.max_megapixels)?;
     let display = display_wanted(args.display == 1);
@@ -182,7 +204,7 @@ fn run(args: Args) -> Result<()> {
     // Up to the longest gap between keyframes (faces that stay still are looked at less often).
     let hold_frames = args.detect_every * analyse::MAX_STEADY_GAPS - 1;
     let mut sink = VideoSink::create(
-        &args.output,
+        &output,
         first_source.fps,
         first_source.width,
         first_source.height,
@@ -283,7 +305,7 @@ fn run(args: Args) -> Result<()> {
     if cli::interrupted() {
         bail!(
             "interrupted: nothing was written ({} is unchanged)",
-            args.output.display()
+            output.display()
         );
     }
     let second = second?;
@@ -313,6 +335,7 @@ fn run(args: Args) -> Result<()> {
     outputs::write_all(
         &args,
         &outputs::Results {
+            output: &output,
             source: &first_source,
             model: &model_file,
             thresholds: &thresholds,
@@ -333,7 +356,7 @@ fn run(args: Args) -> Result<()> {
             analysis.cuts.len(),
             analysis.tracks.len(),
             decisions.iter().filter(|d| d.class.is_some()).count(),
-            args.output.display()
+            output.display()
         );
         if let Some(dir) = &args.report_dir {
             println!(
@@ -345,7 +368,7 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Photo mode: each photo labelled and its faces printed.
+/// Photo mode: each photo's faces named and told (text, CSV or JSON), and with -o a labelled copy.
 fn label_photos(
     args: &Args,
     settings: facefile::AnalysisSettings,
@@ -354,17 +377,30 @@ fn label_photos(
 ) -> Result<()> {
     for (flag, given) in [
         ("--labels", args.labels.is_some()),
-        ("--labels-json", args.labels_json.is_some()),
         ("--report-dir", args.report_dir.is_some()),
     ] {
         if given {
-            eprintln!("note: {flag} applies to videos; it is ignored for photos");
+            eprintln!("note: {flag} applies to videos; it is ignored for photos (--labels-json and --format json tell the faces)");
         }
     }
-    let work = photos::plan(&args.input, &args.output)?;
+    let work = photos::plan(&args.input, args.output.as_deref())?;
+    for target in work.iter().filter_map(|(_, t)| t.as_ref()) {
+        if target.exists() && !args.force && !photos::is_labelled_photo(target) {
+            bail!(
+                "{} exists and is not a photo this labeler wrote: it would be replaced; give \
+                 another -o, or --force to replace it",
+                target.display()
+            );
+        }
+    }
     let models = ModelDir::new(&args.models.models_dir);
     models.verify_for(&settings)?;
     let mut analyzer = FaceAnalyzer::load(&models, settings)?;
+    let (quiet, format) = (args.quiet.quiet, args.format);
+    if format == photos::Format::Csv {
+        println!("{}", photos::CSV_HEADER);
+    }
+    let mut answers = Vec::new();
     let mut failed = 0;
     for (photo, output) in &work {
         if cli::interrupted() {
@@ -375,13 +411,35 @@ fn label_photos(
             model,
             thresholds,
             photo,
-            output,
+            output.as_deref(),
             args.show_guesses,
         ) {
-            Ok(text) => {
-                if !args.quiet.quiet {
-                    print!("{text}");
-                    println!("  → {}", output.display());
+            Ok(faces) => {
+                match format {
+                    photos::Format::Text if !quiet => {
+                        print!(
+                            "{}",
+                            photos::describe(
+                                photo,
+                                &faces,
+                                &model.classes,
+                                thresholds.min_probability
+                            )
+                        );
+                        if let Some(output) = output {
+                            println!("  → {}", output.display());
+                        }
+                    }
+                    photos::Format::Text => {}
+                    photos::Format::Csv => {
+                        print!("{}", photos::csv_rows(photo, &faces, &model.classes))
+                    }
+                    photos::Format::Json => {
+                        println!("{}", photos::json_object(photo, &faces, &model.classes))
+                    }
+                }
+                if args.labels_json.is_some() {
+                    answers.push(photos::json_object(photo, &faces, &model.classes));
                 }
             }
             Err(error) if work.len() > 1 => {
@@ -390,6 +448,10 @@ fn label_photos(
             }
             Err(error) => return Err(error),
         }
+    }
+    if let Some(path) = &args.labels_json {
+        let json = serde_json::to_vec_pretty(&serde_json::json!({ "photos": answers }))?;
+        facefile::fs::write_atomic(path, &json)?;
     }
     if failed > 0 {
         bail!("{failed} of {} photos could not be labelled", work.len());

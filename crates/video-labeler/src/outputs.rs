@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use classifier::Thresholds;
 use facefile::format::labels::{Candidate, Labels, LabelsFile, TrackSummary, VideoInfo};
-use facefile::format::model::ClassifierFile;
+use facefile::format::model::{Classifier, ClassifierFile};
 use facefile::Stamped;
 
 use crate::analyse::Analysis;
@@ -17,8 +17,106 @@ use crate::render::Rendered;
 use crate::video::VideoSource;
 use crate::Args;
 
+/// Refuses outputs inside a folder the model's photos were read from (a labelled photo there would
+/// be learned as a photo of someone), unless `--force`.
+pub fn check_not_training_data(args: &Args, model: &Classifier) -> Result<()> {
+    if args.force {
+        return Ok(());
+    }
+    let folders: Vec<PathBuf> = model
+        .summary
+        .data_folders
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    let outputs = args
+        .output
+        .iter()
+        .chain(&args.labels)
+        .chain(&args.labels_json)
+        .chain(&args.report_dir);
+    for output in outputs {
+        let Some(full) = full_path(output) else {
+            continue;
+        };
+        if let Some(folder) = folders.iter().find(|f| full.starts_with(f)) {
+            bail!(
+                "{} is inside {}, a folder the model's photos were read from: what is written there \
+                 would be learned as photos; write it elsewhere, or --force",
+                output.display(),
+                folder.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute, with the links of its nearest existing ancestor resolved.
+fn full_path(path: &std::path::Path) -> Option<PathBuf> {
+    let path = std::path::absolute(path).ok()?;
+    let existing = path.ancestors().find(|a| a.exists())?;
+    let rest = path.strip_prefix(existing).ok()?;
+    Some(existing.canonicalize().ok()?.join(rest))
+}
+
+/// Refuses to replace a file that is not a video this labeler wrote, unless `force`.
+pub fn check_video_output(output: &std::path::Path, force: bool) -> Result<()> {
+    if force || !output.is_file() {
+        return Ok(());
+    }
+    let ours = media::probe(output).ok().and_then(|m| m.comment)
+        == Some(facefile::format::labels::LABELLED_VIDEO_COMMENT.to_string());
+    if !ours {
+        bail!(
+            "{} exists and is not a video this labeler wrote (an original, a photo?): it would be \
+             replaced; give another -o, or --force to replace it",
+            output.display()
+        );
+    }
+    Ok(())
+}
+
 /// The files `--report-dir` holds.
-pub const REPORT_FILES: [&str; 3] = ["index.html", "screen-time.csv", "screen-time.png"];
+pub const REPORT_FILES: [&str; 4] = [
+    "index.html",
+    "screen-time.csv",
+    "screen-time.png",
+    "appearances.csv",
+];
+
+/// Each stretch a person is on screen, one row per named track in time order:
+/// `person,start,end,track,probability` (seconds from the video's start).
+pub fn appearances_csv(frames: &[facefile::format::labels::FrameLabels]) -> String {
+    use std::collections::BTreeMap;
+    // Track → (person, first time, last time, probability).
+    let mut spans: BTreeMap<u32, (String, f64, f64, f64)> = BTreeMap::new();
+    let start = frames.first().map_or(0.0, |f| f.time);
+    for (i, frame) in frames.iter().enumerate() {
+        let end = frames.get(i + 1).map_or(frame.time, |next| next.time);
+        for face in &frame.faces {
+            let Some(name) = &face.name else { continue };
+            let span = spans.entry(face.track).or_insert_with(|| {
+                (
+                    name.clone(),
+                    frame.time - start,
+                    end - start,
+                    face.probability,
+                )
+            });
+            span.2 = end - start;
+        }
+    }
+    let mut rows: Vec<(u32, (String, f64, f64, f64))> = spans.into_iter().collect();
+    rows.sort_by(|a, b| a.1 .1.total_cmp(&b.1 .1).then(a.0.cmp(&b.0)));
+    let mut out = String::from("person,start,end,track,probability\n");
+    for (track, (person, first, last, probability)) in rows {
+        out.push_str(&format!(
+            "{},{first:.3},{last:.3},{track},{probability:.4}\n",
+            facefile::csv::text(&person)
+        ));
+    }
+    out
+}
 
 /// Refuses outputs that are inputs (or each other), and outputs in folders that do not exist.
 pub fn check_paths(args: &Args) -> Result<()> {
@@ -26,7 +124,11 @@ pub fn check_paths(args: &Args) -> Result<()> {
         ("--input", args.input.as_path()),
         ("--model", args.model.as_path()),
     ];
-    let mut outputs = vec![("--output", args.output.as_path())];
+    let mut outputs: Vec<(&str, &std::path::Path)> = args
+        .output
+        .iter()
+        .map(|o| ("--output", o.as_path()))
+        .collect();
     if let Some(path) = &args.labels {
         outputs.push(("--labels", path.as_path()));
     }
@@ -42,6 +144,10 @@ pub fn check_paths(args: &Args) -> Result<()> {
         outputs.push(("--report-dir", file.as_path()));
     }
     facefile::fs::check_distinct(&inputs, &outputs)?;
+    if let Some(path) = &args.labels {
+        facefile::format::check_replaceable::<Labels>(path, args.force)
+            .map_err(|e| anyhow::anyhow!(e))?;
+    }
     for path in [&args.labels, &args.labels_json].into_iter().flatten() {
         let parent = facefile::fs::parent_or_dot(path);
         if !parent.is_dir() {
@@ -60,6 +166,8 @@ pub fn check_paths(args: &Args) -> Result<()> {
 
 /// Everything a run found, for the files beside the video.
 pub struct Results<'a> {
+    /// The labelled video.
+    pub output: &'a std::path::Path,
     pub source: &'a VideoSource,
     pub model: &'a ClassifierFile,
     pub thresholds: &'a Thresholds,
@@ -93,6 +201,10 @@ pub fn write_all(args: &Args, results: &Results) -> Result<()> {
             rendered.screen.csv().as_bytes(),
         )?;
         rendered.screen.chart_png(&dir.join("screen-time.png"))?;
+        facefile::fs::write_atomic(
+            &dir.join("appearances.csv"),
+            appearances_csv(&rendered.frames).as_bytes(),
+        )?;
         let page = Page {
             title: args
                 .input
@@ -109,7 +221,7 @@ pub fn write_all(args: &Args, results: &Results) -> Result<()> {
                 .map(|t| t.id)
                 .zip(decisions.iter().cloned())
                 .collect::<Vec<_>>(),
-            video: page::relative_path(dir, &args.output),
+            video: page::relative_path(dir, results.output),
             faces: rendered.faces.clone(),
             min_probability: thresholds.min_probability,
         };
@@ -126,6 +238,7 @@ fn labels(args: &Args, results: &Results) -> LabelsFile {
         analysis,
         decisions,
         rendered,
+        ..
     } = results;
     let classes = &model.body.classes;
     let tracks = analysis

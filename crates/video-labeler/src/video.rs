@@ -322,6 +322,7 @@ impl Encoding {
             // bytes through the pipe, and no conversion left for ffmpeg.
             input: media::PixelFormat::Yuv420p,
             start_time,
+            comment: Some(facefile::format::labels::LABELLED_VIDEO_COMMENT.into()),
         }
     }
 }

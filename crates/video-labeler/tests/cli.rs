@@ -404,3 +404,166 @@ fn a_photo_is_labelled_and_its_faces_listed_with_their_candidates() {
     );
     assert!(err.contains("destroy the input"), "{err}");
 }
+
+/// The columns of one CSV row, unquoted (the test's names have no commas or quotes in them).
+fn csv_fields(line: &str) -> Vec<&str> {
+    line.split(',')
+        .map(|field| field.trim_matches('"'))
+        .collect()
+}
+
+#[test]
+fn photo_answers_are_csv_or_json_on_stdout_without_an_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for name in ["obama3.jpg", "biden.jpg"] {
+        std::fs::copy(fixture(name), photos.join(name)).unwrap();
+    }
+    // A photo with no face at all is listed too.
+    image::RgbImage::from_pixel(64, 64, image::Rgb([90, 90, 90]))
+        .save(photos.join("wall.png"))
+        .unwrap();
+
+    // CSV, with -q (which quiets the talk, not the answer) and no -o: nothing is written.
+    let out = run_ok(
+        labeler()
+            .args(["-q", "--format", "csv", "-i"])
+            .arg(&photos)
+            .arg("-m")
+            .arg(&model),
+    );
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("file,face,name,probability,left,top,right,bottom,best_guess,best_guess_probability")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(csv_fields).collect();
+    assert_eq!(rows.len(), 3, "{out}");
+    let row = |file: &str| {
+        rows.iter()
+            .find(|r| r[0].ends_with(file))
+            .unwrap_or_else(|| panic!("no row for {file}: {out}"))
+    };
+    for (file, person) in [("obama3.jpg", "obama"), ("biden.jpg", "biden")] {
+        let r = row(file);
+        assert_eq!(r.len(), 10, "{r:?}");
+        assert_eq!((r[1], r[2], r[8]), ("1", person, person), "{r:?}");
+        let probability: f64 = r[3].parse().unwrap();
+        assert!(probability > 0.5 && probability <= 1.0, "{r:?}");
+        let [left, top, right, bottom] =
+            [r[4], r[5], r[6], r[7]].map(|v| v.parse::<i64>().unwrap());
+        assert!(left < right && top < bottom, "{r:?}");
+    }
+    assert_eq!(row("wall.png")[1..], ["0", "", "", "", "", "", "", "", ""]);
+    // Nothing was written: the photos folder holds what it held.
+    assert_eq!(std::fs::read_dir(&photos).unwrap().count(), 3);
+
+    // JSON lines: one object per photo, and --labels-json writes them all to a file.
+    let answers = dir.path().join("answers.json");
+    let out = run_ok(
+        labeler()
+            .args(["--format", "json", "-i"])
+            .arg(&photos)
+            .arg("-m")
+            .arg(&model)
+            .arg("--labels-json")
+            .arg(&answers),
+    );
+    let objects: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 3, "{out}");
+    let obama = objects
+        .iter()
+        .find(|o| o["file"].as_str().unwrap().ends_with("obama3.jpg"))
+        .unwrap();
+    assert_eq!(obama["faces"][0]["name"], "obama");
+    assert_eq!(obama["faces"][0]["candidates"][0]["name"], "obama");
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&answers).unwrap()).unwrap();
+    assert_eq!(saved["photos"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn outputs_never_land_on_training_photos_or_files_the_labeler_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let training_photo = dir.path().join("data/obama/obama.jpg");
+    let before = std::fs::read(&training_photo).unwrap();
+    let label_to = |output: &Path, force: bool| {
+        let mut cmd = labeler();
+        cmd.arg("-q")
+            .arg("-i")
+            .arg(fixture("obama3.jpg"))
+            .arg("-o")
+            .arg(output)
+            .arg("-m")
+            .arg(&model);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd
+    };
+    // A training photo, or a new file in a person's folder: refused (it would be learned).
+    let err = run_err(&mut label_to(&training_photo, false));
+    assert!(
+        err.contains("a folder the model's photos were read from") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&training_photo).unwrap(), before);
+    let new_in_data = dir.path().join("data/biden/labelled.jpg");
+    run_err(&mut label_to(&new_in_data, false));
+    assert!(!new_in_data.exists());
+    // Any other photo that is not one of the labeler's outputs: refused, kept.
+    let someone_elses = dir.path().join("holiday.jpg");
+    std::fs::copy(fixture("biden.jpg"), &someone_elses).unwrap();
+    let err = run_err(&mut label_to(&someone_elses, false));
+    assert!(
+        err.contains("not a photo this labeler wrote") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&someone_elses).unwrap(),
+        std::fs::read(fixture("biden.jpg")).unwrap()
+    );
+    // Its own previous output is replaced without asking; --force replaces anything.
+    let labelled = dir.path().join("labelled.jpg");
+    run_ok(&mut label_to(&labelled, false));
+    run_ok(&mut label_to(&labelled, false));
+    run_ok(&mut label_to(&someone_elses, true));
+    assert_ne!(
+        std::fs::read(&someone_elses).unwrap(),
+        std::fs::read(fixture("biden.jpg")).unwrap()
+    );
+
+    // The same for videos: an existing video it did not write is refused, its own is replaced.
+    let video = two_shot_video(dir.path(), &fixture("obama3.jpg"), &fixture("biden.jpg"));
+    let original = dir.path().join("original.mp4");
+    std::fs::copy(&video, &original).unwrap();
+    let label_video = |output: &Path| {
+        let mut cmd = labeler();
+        cmd.arg("-q")
+            .arg("-i")
+            .arg(&video)
+            .arg("-o")
+            .arg(output)
+            .arg("-m")
+            .arg(&model);
+        cmd
+    };
+    let err = run_err(&mut label_video(&original));
+    assert!(err.contains("not a video this labeler wrote"), "{err}");
+    assert_eq!(
+        std::fs::read(&original).unwrap(),
+        std::fs::read(&video).unwrap()
+    );
+    let labelled_video = dir.path().join("labelled.mp4");
+    run_ok(&mut label_video(&labelled_video));
+    run_ok(&mut label_video(&labelled_video));
+    // A video without -o: told what is missing.
+    let err = run_usage_err(labeler().arg("-i").arg(&video).arg("-m").arg(&model));
+    assert!(err.contains("-o"), "{err}");
+}

@@ -366,7 +366,18 @@ fn a_full_disk_leaves_the_old_output_and_no_partial_file() {
     let model = train(dir.path());
     let video = obama_video(dir.path(), "clip.mp4", 640, 480);
     let output = dir.path().join("labelled.mp4");
-    std::fs::write(&output, b"the old result").unwrap();
+    // The result of an earlier run, which a failed run must leave as it was.
+    run_ok(
+        labeler()
+            .arg("-q")
+            .arg("-i")
+            .arg(&video)
+            .arg("-o")
+            .arg(&output)
+            .arg("-m")
+            .arg(&model),
+    );
+    let old_result = std::fs::read(&output).unwrap();
     let labels = dir.path().join("labels.msgpack");
     // A file-size limit of 8 kB stands in for a full disk: writes beyond it fail (EFBIG).
     let status = Process::new("bash")
@@ -392,7 +403,7 @@ fn a_full_disk_leaves_the_old_output_and_no_partial_file() {
     );
     let stderr = String::from_utf8_lossy(&status.stderr);
     assert!(stderr.contains("labelled.mp4"), "{stderr}");
-    assert_eq!(std::fs::read(&output).unwrap(), b"the old result");
+    assert!(std::fs::read(&output).unwrap() == old_result);
     assert!(
         !labels.exists(),
         "nothing is written when the video is not complete"
@@ -592,6 +603,23 @@ fn picture_and_sound_stay_in_sync_when_the_video_starts_after_the_sound() {
         (flash - beep).abs() <= 1.0 / 30.0 + 0.025,
         "flash at {flash:.3} s, beep at {beep:.3} s"
     );
+
+    // The two videos given the wrong way round: refused, and nothing written.
+    let swapped = dir.path().join("swapped.mp4");
+    let err = run_err(
+        Process::new(testdata::pipeline::binary("audio-merger"))
+            .arg("-i")
+            .arg(&labelled)
+            .arg("-p")
+            .arg(&input)
+            .arg("-o")
+            .arg(&swapped),
+    );
+    assert!(
+        err.contains("wrong way round") && err.contains("swap them"),
+        "{err}"
+    );
+    assert!(!swapped.exists());
 }
 
 #[test]

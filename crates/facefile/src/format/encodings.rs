@@ -13,6 +13,8 @@ pub type EncodingsFile = Stamped<Encodings>;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Encodings {
     pub settings: EncodeSettings,
+    /// The folders the photos were read from (full paths): the labeler never writes into them.
+    pub data_folders: Vec<String>,
     /// Sorted by role (members first), person, then path.
     pub images: Vec<ImageRecord>,
 }
@@ -190,6 +192,7 @@ mod tests {
             "test",
             Some(EmbedderKind::Sface.id()),
             Encodings {
+                data_folders: Vec::new(),
                 settings: EncodeSettings {
                     analysis: AnalysisSettings::default(),
                     multi_face: MultiFacePolicy::Dominant,

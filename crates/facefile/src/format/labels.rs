@@ -7,6 +7,10 @@ use super::{finite, Format, Stamped};
 use crate::embedding::EmbedderId;
 use crate::geometry::BoundingBox;
 
+/// The `comment` tag of every labelled video the labeler writes: how audio-merger tells it from an
+/// original, and how the labeler knows a file it may replace.
+pub const LABELLED_VIDEO_COMMENT: &str = "labelled by facelabel video-labeler";
+
 /// The labels file.
 pub type LabelsFile = Stamped<Labels>;
 

@@ -21,6 +21,46 @@ use crate::embedding::EmbedderId;
 use crate::error::FormatError;
 use crate::fs::write_atomic;
 
+/// Whether `path` may be replaced by a `T` file: it does not exist, is not a regular file (a device,
+/// written to as it is), is empty, or is already a `T` file (of any version, or damaged but
+/// plainly one). Anything else — another pipeline file, a photo, a video — would be lost, so it is
+/// refused unless `force`, with what it is.
+pub fn check_replaceable<T: Format>(path: &Path, force: bool) -> Result<(), String> {
+    if force || !path.is_file() {
+        return Ok(());
+    }
+    let bytes = std::fs::read(path).unwrap_or_default();
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    match rmp_serde::from_slice::<Probe>(&bytes) {
+        Ok(probe) if probe.kind == T::KIND => Ok(()),
+        Ok(probe) => Err(format!(
+            "{} is a {} file, not a {} file: it would be replaced; give another file name, or \
+             --force to replace it",
+            path.display(),
+            probe.kind,
+            T::KIND
+        )),
+        Err(_) => {
+            let looks_ours = bytes
+                .windows(T::KIND.len())
+                .take(64)
+                .any(|w| w == T::KIND.as_bytes());
+            if looks_ours {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} exists and is not a {} file: it would be replaced; give another file \
+                     name, or --force to replace it",
+                    path.display(),
+                    T::KIND
+                ))
+            }
+        }
+    }
+}
+
 /// One kind of pipeline file.
 pub trait Format: Serialize + DeserializeOwned {
     /// `kind` in the file, e.g. `facelabel-encodings`.

@@ -287,6 +287,9 @@ pub struct StrangerPoint {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TrainingSummary {
+    /// The folders the training photos were read from (full paths): the labeler never writes
+    /// into them.
+    pub data_folders: Vec<String>,
     /// Photos (a photo's extra views are not counted again).
     pub samples: usize,
     pub samples_per_class: Vec<usize>,
