@@ -29,6 +29,12 @@ LABELS     ?= $(OUT)/labels.msgpack
 LABELED    ?= $(OUT)/labeled.mp4
 FINAL      ?= $(OUT)/final.mp4
 REPORT_DIR ?= $(OUT)/report
+# Each track's best faces, for `make teach`.
+TRACKS     ?= $(OUT)/tracks
+# Corrections for `make teach`: SAY="14=Jihyo 3,5-7=Momo 11=stranger", ACCEPT=2,9 (the names
+# shown or guessed were right).
+SAY        ?=
+ACCEPT     ?=
 # Extra downloader flags, e.g. DOWNLOAD_FLAGS=--offline to use only the photos already there.
 DOWNLOAD_FLAGS ?=
 # Extra labeler flags, e.g. LABEL_FLAGS="--show-guesses".
@@ -47,8 +53,8 @@ export FACELABEL_SHARED := $(SHARED)
 PHOTOS_STAMP := $(OUT)/.photos.stamp
 VIDEO_STAMP  := $(OUT)/.video.stamp
 
-.PHONY: help deps models fixtures build test test-shared lint encode train label bench eval clean \
-	clean-build all demo check-video check-members strangers FORCE
+.PHONY: help deps models fixtures build test test-shared lint encode train label teach bench eval \
+	clean clean-build all demo check-video check-members strangers FORCE
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -84,6 +90,9 @@ train: $(MODEL) ## Train the classifier on $(ENCODINGS) into $(MODEL) (+ $(REPOR
 
 label: check-video $(LABELED) ## Label $(VIDEO) with $(MODEL) into $(LABELED) (+ $(REPORT_DIR)/index.html)
 
+teach: | $(BUILT) ## Correct the labels: list the tracks, or SAY="14=Jihyo 11=stranger" ACCEPT=2,9 → photos in $(DATA)/; then make all
+	$(BIN)/teach --tracks "$(TRACKS)" -d "$(DATA)" $(SAY) $(if $(ACCEPT),--accept "$(ACCEPT)")
+
 bench: models build ## Print speed and accuracy figures (models, encoder, labeler, cleaner, trainer) on the shared data
 	$(CARGO) run --release -q -p facecore --example bench-models
 	scripts/bench-encoder.sh "$(SHARED)/data"
@@ -113,6 +122,7 @@ all: check-members check-video $(FINAL) ## Whole pipeline: GROUP=… MEMBERS=…
 	@echo "screen time, appearances:  $(REPORT_DIR)/screen-time.csv, $(REPORT_DIR)/appearances.csv"
 	@echo "model report:              $(REPORT), $(CONFUSION)"
 	@echo "photos to review:          $(DATA)/review.html"
+	@echo "a wrong or missing name:   make teach (lists the tracks), then make teach SAY=\"14=Jihyo\" and make all"
 
 check-members:
 	@test -n "$(strip $(MEMBERS))" || { echo "error: no MEMBERS for GROUP=$(GROUP): give them, e.g. make all GROUP=aespa MEMBERS=\"Karina Giselle Winter Ningning\"" >&2; exit 1; }
@@ -166,7 +176,7 @@ $(VIDEO_STAMP): FORCE
 	@scripts/stamp.sh "$@" file "$(VIDEO)"
 
 $(LABELED): $(MODEL) $(VIDEO_STAMP) | $(BUILT) models
-	$(BIN)/video-labeler -i "$(VIDEO)" -o "$@" -m "$(MODEL)" --labels "$(LABELS)" --report-dir "$(REPORT_DIR)" $(LABEL_FLAGS)
+	$(BIN)/video-labeler -i "$(VIDEO)" -o "$@" -m "$(MODEL)" --labels "$(LABELS)" --report-dir "$(REPORT_DIR)" --save-tracks "$(TRACKS)" --page-video "$(FINAL)" $(LABEL_FLAGS)
 
 $(FINAL): $(LABELED) $(VIDEO_STAMP) | $(BUILT)
 	$(BIN)/audio-merger -i "$(VIDEO)" -p "$(LABELED)" -o "$@"

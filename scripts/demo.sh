@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-demo}
 bin=${BIN:-target/release}
-for tool in cleaner encoder svm-trainer video-labeler audio-merger; do
+for tool in cleaner encoder svm-trainer video-labeler audio-merger teach; do
     [ -x "$bin/$tool" ] || { echo "error: $bin/$tool is not built; run make build" >&2; exit 1; }
 done
 "$here/fetch-test-fixtures.sh" >/dev/null
@@ -41,7 +41,8 @@ step "svm-trainer"
 "$bin/svm-trainer" -i "$out/encodings.msgpack" -o "$out/model.msgpack" --report "$out/report/model-report.json"
 step "video-labeler"
 "$bin/video-labeler" -i "$out/video/demo.mp4" -o "$out/labeled.mp4" -m "$out/model.msgpack" \
-    --labels "$out/labels.msgpack" --labels-json "$out/labels.json" --report-dir "$out/report"
+    --labels "$out/labels.msgpack" --labels-json "$out/labels.json" --report-dir "$out/report" \
+    --page-video "$out/final.mp4" --save-tracks "$out/tracks"
 step "audio-merger"
 "$bin/audio-merger" -i "$out/video/demo.mp4" -p "$out/labeled.mp4" -o "$out/final.mp4"
 ff -ss 1.5 -i "$out/final.mp4" -frames:v 1 "$out/report/frame-obama.png"
@@ -53,3 +54,4 @@ echo "screen time:               $out/report/screen-time.csv, $out/report/screen
 echo "model report:              $out/report/model-report.json"
 echo "cleaning review page:      $out/data/review.html"
 echo "labelled frames:           $out/report/frame-obama.png, $out/report/frame-biden.png"
+echo "tracks, to correct a name: $bin/teach --tracks $out/tracks -d $out/data 1=obama"

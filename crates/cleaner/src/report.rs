@@ -22,6 +22,8 @@ pub struct FileEntry {
     /// Where the file is now: `Some(None)` when deleted, `None` when it did not move.
     pub final_path: Option<Option<PathBuf>>,
     original: PathBuf,
+    /// The face the checks used and the picture's size (upright), to show on the review page.
+    face_box: Option<(facefile::BoundingBox, u32, u32)>,
 }
 
 impl FileEntry {
@@ -42,6 +44,10 @@ impl FileEntry {
             repair: Repair::None,
             final_path: None,
             original: file.candidate.path.clone(),
+            face_box: file.facts().and_then(|facts| {
+                let face = facts.faces.as_ref()?.subject.as_ref()?;
+                Some((face.detection.bbox, facts.width, facts.height))
+            }),
         }
     }
 
@@ -258,10 +264,14 @@ impl Summary {
                         .map(|c| percent(&c.as_os_str().to_string_lossy()))
                         .collect::<Vec<_>>()
                         .join("/");
-                    format!(
+                    let img = format!(
                         "<img src=\"{src}\" loading=\"lazy\" alt=\"{}\">",
                         escape(&file.report.path)
-                    )
+                    );
+                    match file.face_box {
+                        Some((bbox, width, height)) => face_frame(&img, bbox, width, height),
+                        None => format!("<div class=\"photo\">{img}</div>"),
+                    }
                 }
                 None => "<div class=\"gone\">deleted</div>".to_string(),
             };
@@ -278,14 +288,37 @@ impl Summary {
         format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Photos to review</title><style>\
              body{{font-family:sans-serif;margin:1em}} figure{{display:inline-block;vertical-align:top;width:220px;margin:6px;\
-             padding:6px;border:1px solid #ccc;border-radius:6px}} img{{width:220px;height:220px;object-fit:contain;background:#eee}}\
+             padding:6px;border:1px solid #ccc;border-radius:6px}} .photo img{{width:220px;height:220px;object-fit:contain;background:#eee}}\
+             .framed{{width:220px;height:220px;background:#eee;display:flex;align-items:center;justify-content:center}}\
+             .framed div{{position:relative}} .framed img{{width:100%;height:100%;display:block}}\
+             .face{{position:absolute;border:2px solid #e6007e;box-sizing:border-box}}\
              .gone{{width:220px;height:220px;background:#eee;display:flex;align-items:center;justify-content:center}}\
              ul{{padding-left:1.2em;margin:.3em 0;font-size:90%}}</style></head><body>\n\
              <h1>{count} photos to review</h1><p>Quarantined photos are in <code>.quarantine/</code>; move one back into its \
-             person's folder if it was a mistake. Flagged photos stay where they are: delete or move the ones that are wrong.</p>\n\
+             person's folder if it was a mistake. Flagged photos stay where they are: delete or move the ones that are wrong. \
+             The pink box is the face the checks looked at.</p>\n\
              {cards}</body></html>\n"
         )
     }
+}
+
+/// The photo scaled into the 220 px square with the face's box drawn over it, in percentages of the
+/// picture so the box stays on the face at any zoom.
+fn face_frame(img: &str, bbox: facefile::BoundingBox, width: u32, height: u32) -> String {
+    let scale = 220.0 / width.max(height).max(1) as f64;
+    let (w, h) = (width as f64 * scale, height as f64 * scale);
+    let percent_of = |v: i32, of: u32| (v as f64 / of.max(1) as f64 * 100.0).clamp(0.0, 100.0);
+    let (left, top) = (percent_of(bbox.left, width), percent_of(bbox.top, height));
+    let (right, bottom) = (
+        percent_of(bbox.right, width),
+        percent_of(bbox.bottom, height),
+    );
+    format!(
+        "<div class=\"framed\"><div style=\"width:{w:.0}px;height:{h:.0}px\">{img}<span class=\"face\" \
+         style=\"left:{left:.1}%;top:{top:.1}%;width:{:.1}%;height:{:.1}%\"></span></div></div>",
+        right - left,
+        bottom - top
+    )
 }
 
 fn percent(segment: &str) -> String {

@@ -259,6 +259,33 @@ fn cleans_a_scraped_folder_without_losing_anything() {
         review.contains(".quarantine/momo/truncated.jpg"),
         "quarantined files are shown from their new place"
     );
+    // The misfiled photo's card shows the face the check used, as a box inside the picture.
+    let card = review
+        .split("<figure>")
+        .find(|card| card.contains("looks more like momo"))
+        .unwrap();
+    let face = card
+        .split("class=\"face\" style=\"")
+        .nth(1)
+        .expect("a face box");
+    let numbers: Vec<f64> = face
+        .split('"')
+        .next()
+        .unwrap()
+        .split(';')
+        .map(|part| {
+            part.split(':')
+                .nth(1)
+                .unwrap()
+                .trim_end_matches('%')
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(numbers.len(), 4, "{face}");
+    assert!(numbers.iter().all(|v| (0.0..=100.0).contains(v)), "{face}");
+    assert!(numbers[2] > 5.0 && numbers[3] > 5.0, "{face}");
+    assert!(!card.contains("truncated.jpg"));
     let report: serde_json::Value = serde_json::from_slice(&after["clean-report.json"]).unwrap();
     assert_eq!(report["kind"], "facelabel-clean-report");
     let people = &report["body"]["people"];

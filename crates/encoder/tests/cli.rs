@@ -539,7 +539,8 @@ fn ctrl_c_keeps_the_photos_done_and_the_next_run_goes_on() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // Time to load the models and encode some (the 400 photos take 15 s and more on one thread).
+    std::thread::sleep(std::time::Duration::from_secs(5));
     let status = std::process::Command::new("kill")
         .arg("-INT")
         .arg(child.id().to_string())

@@ -49,11 +49,7 @@ const NOT_PHOTOS: &[&str] = &[
     "avi", "webm", "m4v", "m4a", "mp3", "wav",
 ];
 
-/// A folder of `data/` that is not a person: where `make all` looks for the video to label.
-pub const VIDEO_FOLDER: &str = "video";
-/// The folder of `data/` holding photos of people who are not members, one folder per person
-/// (`data/.strangers/<anyone>/`): what the trainer sets its bar on.
-pub const STRANGERS_FOLDER: &str = ".strangers";
+pub use facefile::layout::{STRANGERS_FOLDER, VIDEO_FOLDER};
 
 fn is_hidden(name: &str) -> bool {
     name.starts_with('.')

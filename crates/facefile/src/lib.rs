@@ -6,8 +6,9 @@
 //! - [`embedding`]: face embeddings and the identity of the model that made them.
 //! - [`settings`]: detection and analysis settings recorded in the files.
 //! - [`models`]: the catalogue of model files (names, SHA-256, where they come from).
-//! - [`format`]: one file per format (encodings, model, labels, manifest, clean report), all read
-//!   and written through one header.
+//! - [`format`]: one file per format (encodings, model, labels, manifest, clean report, saved
+//!   tracks), all read and written through one header.
+//! - [`layout`]: the folders of a data folder that are not people.
 //! - [`fs`]: atomic writes, hidden partial files, SHA-256, and the output-is-not-an-input check.
 //! - [`csv`]: text cells spreadsheets show as text (quoted, formulas defused).
 //! - [`error`]: what reading and writing can fail with.
@@ -18,6 +19,7 @@ pub mod error;
 pub mod format;
 pub mod fs;
 pub mod geometry;
+pub mod layout;
 pub mod models;
 pub mod quarantine;
 pub mod settings;

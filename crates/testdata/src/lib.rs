@@ -85,6 +85,40 @@ pub mod media {
         assert!(status.success(), "ffmpeg {args:?} failed");
     }
 
+    /// 2 s of the photo `first`, then 2 s of `second`, 640×480 at 10 fps, H.264, as
+    /// `dir/two shots.mp4` (a space in the name on purpose).
+    pub fn two_shot_video(dir: &Path, first: &Path, second: &Path) -> std::path::PathBuf {
+        let out = dir.join("two shots.mp4");
+        let fit = "scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10";
+        ffmpeg(
+            Path::new("."),
+            &[
+                "-loop",
+                "1",
+                "-t",
+                "2",
+                "-i",
+                first.to_str().unwrap(),
+                "-loop",
+                "1",
+                "-t",
+                "2",
+                "-i",
+                second.to_str().unwrap(),
+                "-filter_complex",
+                &format!("[0]{fit}[a];[1]{fit}[b];[a][b]concat=n=2:v=1[v]"),
+                "-map",
+                "[v]",
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                out.to_str().unwrap(),
+            ],
+        );
+        out
+    }
+
     fn file_arg(file: &Path) -> std::ffi::OsString {
         let mut arg = std::ffi::OsString::from("file:");
         arg.push(file.as_os_str());
@@ -110,6 +144,15 @@ pub mod media {
 
     /// Duration in seconds of one stream (`v:0`, `a:0`), as ffprobe reports it.
     pub fn stream_duration(file: &Path, stream: &str) -> f64 {
+        stream_entry(file, stream, "duration")
+    }
+
+    /// When one stream (`v:0`, `a:0`) starts in the container's timeline, in seconds.
+    pub fn stream_start(file: &Path, stream: &str) -> f64 {
+        stream_entry(file, stream, "start_time")
+    }
+
+    fn stream_entry(file: &Path, stream: &str, entry: &str) -> f64 {
         let out = Command::new("ffprobe")
             .args([
                 "-v",
@@ -117,7 +160,7 @@ pub mod media {
                 "-select_streams",
                 stream,
                 "-show_entries",
-                "stream=duration",
+                &format!("stream={entry}"),
                 "-of",
                 "csv=p=0",
             ])
@@ -127,7 +170,7 @@ pub mod media {
         let text = String::from_utf8(out.stdout).unwrap();
         text.trim()
             .parse()
-            .unwrap_or_else(|_| panic!("no duration for {stream} of {}: {text:?}", file.display()))
+            .unwrap_or_else(|_| panic!("no {entry} for {stream} of {}: {text:?}", file.display()))
     }
 }
 

@@ -11,36 +11,79 @@ use opencv::core::{Mat, Rect, Scalar};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-/// Distinct colours (RGB), assigned to people in the model's order, so a person keeps a colour.
-const PALETTE: [[u8; 3]; 12] = [
-    [230, 25, 75],
-    [60, 180, 75],
-    [255, 225, 25],
-    [0, 130, 200],
-    [245, 130, 48],
-    [145, 30, 180],
-    [70, 240, 240],
-    [240, 50, 230],
-    [210, 245, 60],
-    [250, 190, 212],
-    [0, 128, 128],
-    [170, 110, 40],
-];
 const UNKNOWN: [u8; 3] = [160, 160, 160];
 
-pub fn colour_of(class: Option<usize>) -> [u8; 3] {
-    match class {
-        Some(c) if c < PALETTE.len() => PALETTE[c],
-        // Beyond the palette: a colour from the index, bright enough for dark text.
-        Some(c) => {
-            let h = (c as u32).wrapping_mul(2_654_435_761);
-            [
-                128 + (h & 0x7f) as u8,
-                128 + ((h >> 8) & 0x7f) as u8,
-                128 + ((h >> 16) & 0x7f) as u8,
-            ]
+/// A person's colour (RGB), from her name alone: the same in every video, photo and report, and
+/// unchanged when someone is added to the model. The hue comes from the name's hash; saturation
+/// and brightness are fixed high so boxes stand out on video (see [`on_white`] for text).
+pub fn colour_of(name: Option<&str>) -> [u8; 3] {
+    let Some(name) = name else {
+        return UNKNOWN;
+    };
+    // FNV-1a, then a multiplicative mix so similar names get unrelated hues.
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in name.bytes() {
+        hash = (hash ^ byte as u32).wrapping_mul(0x0100_0193);
+    }
+    let hash = hash.wrapping_mul(2_654_435_761);
+    let hue = (hash >> 8) as f64 / (1u32 << 24) as f64 * 360.0;
+    hsv(hue, 0.85, 0.95)
+}
+
+fn hsv(hue: f64, saturation: f64, value: f64) -> [u8; 3] {
+    let c = value * saturation;
+    let h = hue / 60.0;
+    let x = c * (1.0 - (h % 2.0 - 1.0).abs());
+    let (r, g, b) = match h as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = value - c;
+    [r, g, b].map(|v| ((v + m) * 255.0).round() as u8)
+}
+
+/// WCAG relative luminance of an sRGB colour.
+fn luminance(rgb: [u8; 3]) -> f64 {
+    let linear = |v: u8| {
+        let v = v as f64 / 255.0;
+        if v <= 0.039_28 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
         }
-        None => UNKNOWN,
+    };
+    0.2126 * linear(rgb[0]) + 0.7152 * linear(rgb[1]) + 0.0722 * linear(rgb[2])
+}
+
+/// WCAG contrast ratio between two colours (1 to 21).
+pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// The colour darkened just enough to be read as text on white (contrast ≥ 4.5:1, WCAG AA).
+pub fn on_white(rgb: [u8; 3]) -> [u8; 3] {
+    let white = [255, 255, 255];
+    let mut factor = 1.0;
+    loop {
+        let dark = rgb.map(|v| (v as f64 * factor).round() as u8);
+        if contrast(dark, white) >= 4.5 || factor <= 0.0 {
+            return dark;
+        }
+        factor -= 0.02;
+    }
+}
+
+/// Black or white, whichever reads better on `rgb`.
+fn ink_on(rgb: [u8; 3]) -> [u8; 3] {
+    if contrast(rgb, [0, 0, 0]) >= contrast(rgb, [255, 255, 255]) {
+        [0, 0, 0]
+    } else {
+        [255, 255, 255]
     }
 }
 
@@ -58,6 +101,37 @@ pub struct Painter {
     cache: HashMap<String, TextMask>,
 }
 
+/// One face to draw: its box, its label and its colour.
+pub struct Labelled<'a> {
+    pub bbox: BoundingBox,
+    pub label: &'a str,
+    pub rgb: [u8; 3],
+}
+
+/// A label's rectangle in the frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Place {
+    x: i32,
+    y: i32,
+    w: i32,
+    h: i32,
+}
+
+impl Place {
+    fn overlap(&self, other: &Place) -> i64 {
+        let w = (self.x + self.w).min(other.x + other.w) - self.x.max(other.x);
+        let h = (self.y + self.h).min(other.y + other.h) - self.y.max(other.y);
+        if w > 0 && h > 0 {
+            w as i64 * h as i64
+        } else {
+            0
+        }
+    }
+}
+
+/// Text sizes tried, largest first, when labels of a crowded frame do not fit apart.
+const SHRINK: [f32; 3] = [1.0, 0.8, 0.62];
+
 impl Painter {
     pub fn new(frame_height: u32) -> Painter {
         Painter {
@@ -67,14 +141,15 @@ impl Painter {
         }
     }
 
-    fn mask(&mut self, text: &str) -> &TextMask {
-        let px = self.text_px;
+    fn mask(&mut self, text: &str, shrink: usize) -> &TextMask {
+        let px = (self.text_px * SHRINK[shrink]).max(10.0);
         self.cache
-            .entry(text.to_string())
+            .entry(format!("{shrink}\u{0}{text}"))
             .or_insert_with(|| rasterise(text, px))
     }
 
-    /// A box and its label.
+    /// One box and its label.
+    #[cfg(test)]
     pub fn face(
         &mut self,
         frame: &mut Mat,
@@ -82,48 +157,158 @@ impl Painter {
         label: &str,
         rgb: [u8; 3],
     ) -> Result<()> {
+        self.faces(
+            frame,
+            &[Labelled {
+                bbox: *bbox,
+                label,
+                rgb,
+            }],
+        )
+    }
+
+    /// Every face of a frame: boxes first, then labels placed so that none covers another and all
+    /// stay inside the frame. A label goes above its box, else below it, else inside its top,
+    /// else as near as it fits; in a crowd the text gets smaller before labels may touch.
+    pub fn faces(&mut self, frame: &mut Mat, faces: &[Labelled]) -> Result<()> {
         let (width, height) = (frame.cols(), frame.rows());
-        let colour = Scalar::new(rgb[2] as f64, rgb[1] as f64, rgb[0] as f64, 0.0);
-        let left = bbox.left.clamp(0, width - 1);
-        let top = bbox.top.clamp(0, height - 1);
-        let right = bbox.right.clamp(0, width - 1);
-        let bottom = bbox.bottom.clamp(0, height - 1);
-        imgproc::rectangle(
-            frame,
-            Rect::new(left, top, (right - left).max(1), (bottom - top).max(1)),
-            colour,
-            self.thickness,
-            imgproc::LINE_8,
-            0,
-        )?;
-        let thickness = self.thickness;
-        let mask = self.mask(label);
-        let pad = 4;
-        let (label_w, label_h) = (mask.width as i32 + 2 * pad, mask.height as i32 + 2 * pad);
-        // Above the box if there is room, else inside its top; always inside the frame.
-        let mut y = top - label_h;
-        if y < 0 {
-            y = (top + thickness).min(height - label_h).max(0);
+        for face in faces {
+            let b = clipped(&face.bbox, width, height);
+            imgproc::rectangle(
+                frame,
+                Rect::new(
+                    b.left,
+                    b.top,
+                    (b.right - b.left).max(1),
+                    (b.bottom - b.top).max(1),
+                ),
+                bgr(face.rgb),
+                self.thickness,
+                imgproc::LINE_8,
+                0,
+            )?;
         }
-        let x = left.min(width - label_w).max(0);
-        let (label_w, label_h) = (label_w.min(width - x), label_h.min(height - y));
-        imgproc::rectangle(
-            frame,
-            Rect::new(x, y, label_w, label_h),
-            colour,
-            imgproc::FILLED,
-            imgproc::LINE_8,
-            0,
-        )?;
-        let luminance = 0.299 * rgb[0] as f32 + 0.587 * rgb[1] as f32 + 0.114 * rgb[2] as f32;
-        let ink: [u8; 3] = if luminance > 140.0 {
-            [0, 0, 0]
-        } else {
-            [255, 255, 255]
-        };
-        blend_mask(frame, mask, x + pad, y + pad, ink)?;
+        for (i, shrink, place) in self.layout(faces, width, height) {
+            let face = &faces[i];
+            imgproc::rectangle(
+                frame,
+                Rect::new(place.x, place.y, place.w, place.h),
+                bgr(face.rgb),
+                imgproc::FILLED,
+                imgproc::LINE_8,
+                0,
+            )?;
+            let mask = self.mask(face.label, shrink);
+            blend_mask(
+                frame,
+                mask,
+                place.x + LABEL_PAD,
+                place.y + LABEL_PAD,
+                place,
+                ink_on(face.rgb),
+            )?;
+        }
         Ok(())
     }
+
+    /// Where each label goes (face index, text size, rectangle).
+    fn layout(
+        &mut self,
+        faces: &[Labelled],
+        width: i32,
+        height: i32,
+    ) -> Vec<(usize, usize, Place)> {
+        // Top to bottom, left to right: labels of the upper faces take the space above them.
+        let mut order: Vec<usize> = (0..faces.len()).collect();
+        order.sort_by_key(|&i| (faces[i].bbox.top, faces[i].bbox.left));
+        let mut placed: Vec<Place> = Vec::new();
+        let mut drawn: Vec<(usize, usize, Place)> = Vec::new();
+        for &i in &order {
+            let face = &faces[i];
+            let mut best: Option<(i64, usize, Place)> = None;
+            for shrink in 0..SHRINK.len() {
+                let size = self.label_size(face.label, shrink);
+                for place in candidates(
+                    &clipped(&face.bbox, width, height),
+                    size,
+                    width,
+                    height,
+                    self.thickness,
+                ) {
+                    let overlap: i64 = placed.iter().map(|p| p.overlap(&place)).sum();
+                    if best.is_none_or(|(o, _, _)| overlap < o) {
+                        best = Some((overlap, shrink, place));
+                    }
+                    if overlap == 0 {
+                        break;
+                    }
+                }
+                if best.is_some_and(|(o, _, _)| o == 0) {
+                    break;
+                }
+            }
+            let (_, shrink, place) = best.expect("a place is always found");
+            placed.push(place);
+            drawn.push((i, shrink, place));
+        }
+        drawn
+    }
+
+    fn label_size(&mut self, label: &str, shrink: usize) -> (i32, i32) {
+        let mask = self.mask(label, shrink);
+        (
+            mask.width as i32 + 2 * LABEL_PAD,
+            mask.height as i32 + 2 * LABEL_PAD,
+        )
+    }
+}
+
+const LABEL_PAD: i32 = 4;
+
+fn bgr(rgb: [u8; 3]) -> Scalar {
+    Scalar::new(rgb[2] as f64, rgb[1] as f64, rgb[0] as f64, 0.0)
+}
+
+fn clipped(bbox: &BoundingBox, width: i32, height: i32) -> BoundingBox {
+    BoundingBox::new(
+        bbox.left.clamp(0, width - 1),
+        bbox.top.clamp(0, height - 1),
+        bbox.right.clamp(0, width - 1),
+        bbox.bottom.clamp(0, height - 1),
+    )
+}
+
+/// Where a label of `size` may go for a box, best first, each inside the frame (a label wider or
+/// taller than the frame is cut to it): above, below, inside the top, then stepping away
+/// further above and below.
+fn candidates(
+    b: &BoundingBox,
+    size: (i32, i32),
+    width: i32,
+    height: i32,
+    thickness: i32,
+) -> Vec<Place> {
+    let (w, h) = (size.0.min(width), size.1.min(height));
+    let x = b.left.min(width - w).max(0);
+    let inside = |y: i32| Place {
+        x,
+        y: y.clamp(0, height - h),
+        w,
+        h,
+    };
+    let mut out = vec![];
+    if b.top - h >= 0 {
+        out.push(inside(b.top - h));
+    }
+    if b.bottom + h < height {
+        out.push(inside(b.bottom + 1));
+    }
+    out.push(inside(b.top + thickness));
+    for step in 1..=8 {
+        out.push(inside(b.top - h - step * h));
+        out.push(inside(b.bottom + 1 + step * h));
+    }
+    out
 }
 
 fn rasterise(text: &str, px: f32) -> TextMask {
@@ -172,8 +357,17 @@ fn rasterise(text: &str, px: f32) -> TextMask {
     }
 }
 
-fn blend_mask(frame: &mut Mat, mask: &TextMask, x0: i32, y0: i32, ink: [u8; 3]) -> Result<()> {
-    let (width, height) = (frame.cols(), frame.rows());
+/// Blends the text into the frame, inside `within` (its label) and the frame.
+fn blend_mask(
+    frame: &mut Mat,
+    mask: &TextMask,
+    x0: i32,
+    y0: i32,
+    within: Place,
+    ink: [u8; 3],
+) -> Result<()> {
+    let width = frame.cols().min(within.x + within.w);
+    let height = frame.rows().min(within.y + within.h);
     let step = *frame.mat_step().first().expect("2-D frame");
     let data = frame.data_bytes_mut()?;
     for my in 0..mask.height as i32 {
@@ -224,13 +418,13 @@ mod tests {
             let mut frame =
                 Mat::new_rows_cols_with_default(360, 640, CV_8UC3, Scalar::all(0.0)).unwrap();
             painter
-                .face(&mut frame, &bbox, "Chaeyoung 97%", PALETTE[0])
+                .face(&mut frame, &bbox, "Chaeyoung 97%", RED)
                 .unwrap();
             // Something of the label's colour is drawn, and the frame size is unchanged.
             let mut drawn = 0;
             for y in 0..360 {
                 for x in 0..640 {
-                    if pixel(&frame, x, y) == PALETTE[0] {
+                    if pixel(&frame, x, y) == RED {
                         drawn += 1;
                     }
                 }
@@ -247,11 +441,72 @@ mod tests {
         assert!(inked > 40, "{inked} inked pixels");
     }
 
+    const RED: [u8; 3] = [230, 25, 75];
+
     #[test]
-    fn colours_are_stable_and_distinct() {
-        assert_eq!(colour_of(Some(3)), colour_of(Some(3)));
-        let colours: std::collections::HashSet<_> = (0..12).map(|c| colour_of(Some(c))).collect();
-        assert_eq!(colours.len(), 12);
-        assert_ne!(colour_of(None), colour_of(Some(0)));
+    fn colours_follow_the_name_and_read_on_white() {
+        let twice = [
+            "Nayeon",
+            "Jeongyeon",
+            "Momo",
+            "Sana",
+            "Jihyo",
+            "Mina",
+            "Dahyun",
+            "Chaeyoung",
+            "Tzuyu",
+        ];
+        // From the name alone: the same whoever else is in the model.
+        assert_eq!(colour_of(Some("Momo")), colour_of(Some("Momo")));
+        let colours: std::collections::HashSet<_> =
+            twice.iter().map(|n| colour_of(Some(n))).collect();
+        assert_eq!(colours.len(), twice.len());
+        assert_ne!(colour_of(None), colour_of(Some("Momo")));
+        for name in twice
+            .iter()
+            .copied()
+            .chain(["나연", "x", "Lin-Manuel Miranda"])
+        {
+            let text = on_white(colour_of(Some(name)));
+            assert!(contrast(text, [255, 255, 255]) >= 4.5, "{name}: {text:?}");
+            // Boxes stay bright: the text colour is a darker shade only.
+            let ink = ink_on(colour_of(Some(name)));
+            assert!(contrast(ink, colour_of(Some(name))) >= 3.0, "{name}");
+        }
+        assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn labels_of_a_crowd_never_overlap_and_stay_inside() {
+        let mut painter = Painter::new(360);
+        // A row of 12 small faces, 40 px apart: labels wider than the gaps.
+        let boxes: Vec<BoundingBox> = (0..12)
+            .map(|i| BoundingBox::new(10 + i * 52, 150, 40 + i * 52, 180))
+            .collect();
+        let names: Vec<String> = (0..12).map(|i| format!("Member {i} 88%")).collect();
+        let faces: Vec<Labelled> = boxes
+            .iter()
+            .zip(&names)
+            .map(|(b, n)| Labelled {
+                bbox: *b,
+                label: n,
+                rgb: RED,
+            })
+            .collect();
+        let placed = painter.layout(&faces, 640, 360);
+        assert_eq!(placed.len(), 12);
+        for (i, (_, _, a)) in placed.iter().enumerate() {
+            assert!(
+                a.x >= 0 && a.y >= 0 && a.x + a.w <= 640 && a.y + a.h <= 360,
+                "{a:?}"
+            );
+            for (_, _, b) in &placed[i + 1..] {
+                assert_eq!(a.overlap(b), 0, "{a:?} {b:?}");
+            }
+        }
+        // A lone face keeps the full size, above its box.
+        let lone = painter.layout(&faces[..1], 640, 360);
+        assert_eq!(lone[0].1, 0);
+        assert!(lone[0].2.y + lone[0].2.h <= 150);
     }
 }

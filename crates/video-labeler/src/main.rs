@@ -7,6 +7,7 @@ mod outputs;
 mod page;
 mod photos;
 mod render;
+mod saved_tracks;
 mod screentime;
 mod shots;
 mod tracker;
@@ -104,6 +105,17 @@ struct Args {
     /// screen when, each person's best face, screen time), screen-time.csv and screen-time.png.
     #[arg(long, value_name = "DIR")]
     report_dir: Option<PathBuf>,
+
+    /// The video the report page plays, e.g. the final video with sound that audio-merger makes
+    /// next (`make all` does this) [default: the labelled video, -o].
+    #[arg(long, value_name = "FILE", requires = "report_dir")]
+    page_video: Option<PathBuf>,
+
+    /// Save each track's best faces into this folder (DIR/track-<id>/*.jpg, with DIR/tracks.msgpack
+    /// saying what each was shown as), to correct the labels with `teach`: "track 14 is Jihyo"
+    /// makes them training photos.
+    #[arg(long, value_name = "DIR")]
+    save_tracks: Option<PathBuf>,
 
     /// Detect faces every N frames (and at every cut); boxes are interpolated in between.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=30))]
@@ -244,6 +256,11 @@ fn run(args: Args) -> Result<()> {
         hide_unknown: args.hide_unknown,
         show_guesses: args.show_guesses,
     };
+    let mut track_faces = args
+        .save_tracks
+        .as_deref()
+        .map(|dir| saved_tracks::TrackFaces::prepare(dir, args.force))
+        .transpose()?;
     let stop = cli::run::interrupt_flag();
     let (segment_tx, segment_rx) = crossbeam_channel::unbounded();
     // The first pass works on this thread (the face models stay on the thread that loaded them);
@@ -252,6 +269,7 @@ fn run(args: Args) -> Result<()> {
         let classes = &model.classes;
         let sink = &mut sink;
         let second_bar = &second_bar;
+        let track_faces = track_faces.as_mut();
         let second = scope.spawn(move || {
             let result = render::second_pass(
                 &mut second_source,
@@ -260,6 +278,7 @@ fn run(args: Args) -> Result<()> {
                 &options,
                 stop,
                 second_bar,
+                track_faces,
                 |frame, time| {
                     if display {
                         opencv::highgui::imshow("video-labeler", &frame)?;
@@ -345,6 +364,20 @@ fn run(args: Args) -> Result<()> {
         },
     )?;
     sink.commit()?;
+    let saved_tracks = match track_faces {
+        Some(faces) => {
+            let times: Vec<f64> = rendered.frames.iter().map(|f| f.time).collect();
+            Some(faces.finish(
+                &args.input,
+                &args.model,
+                &analysis.tracks,
+                &decisions,
+                &times,
+                &model.classes,
+            )?)
+        }
+        None => None,
+    };
 
     if !quiet {
         let seconds = started.elapsed().as_secs_f64();
@@ -361,6 +394,13 @@ fn run(args: Args) -> Result<()> {
         if let Some(dir) = &args.report_dir {
             println!(
                 "report → {0}/index.html (open it in a browser), {0}/screen-time.csv, screen-time.png",
+                dir.display()
+            );
+        }
+        if let (Some(dir), Some(_)) = (&args.save_tracks, &saved_tracks) {
+            println!(
+                "tracks' faces → {0}/ (a wrong or missing name? `teach --tracks {0} 14=Name` makes \
+                 track 14's faces training photos of Name)",
                 dir.display()
             );
         }

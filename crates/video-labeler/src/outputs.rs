@@ -34,7 +34,8 @@ pub fn check_not_training_data(args: &Args, model: &Classifier) -> Result<()> {
         .iter()
         .chain(&args.labels)
         .chain(&args.labels_json)
-        .chain(&args.report_dir);
+        .chain(&args.report_dir)
+        .chain(&args.save_tracks);
     for output in outputs {
         let Some(full) = full_path(output) else {
             continue;
@@ -221,9 +222,10 @@ pub fn write_all(args: &Args, results: &Results) -> Result<()> {
                 .map(|t| t.id)
                 .zip(decisions.iter().cloned())
                 .collect::<Vec<_>>(),
-            video: page::relative_path(dir, results.output),
+            video: page::relative_path(dir, args.page_video.as_deref().unwrap_or(results.output)),
             faces: rendered.faces.clone(),
             min_probability: thresholds.min_probability,
+            max_distance: thresholds.max_distance,
         };
         facefile::fs::write_atomic(&dir.join("index.html"), page.html().as_bytes())?;
     }

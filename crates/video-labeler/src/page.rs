@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use facefile::format::labels::FrameLabels;
 
 use crate::decide::TrackDecision;
-use crate::draw::colour_of;
+use crate::draw::{colour_of, on_white};
 use crate::screentime::ScreenTime;
 
 /// Everything the page shows.
@@ -27,6 +27,39 @@ pub struct Page<'a> {
     /// Each person's best face (JPEG bytes), by class.
     pub faces: Vec<Option<Vec<u8>>>,
     pub min_probability: f64,
+    /// The rule's distance limit (none for a rule set on strangers).
+    pub max_distance: Option<f32>,
+}
+
+/// Seconds with one decimal, never "-0.0".
+pub fn seconds(value: f64) -> String {
+    let value = if value.abs() < 0.05 { 0.0 } else { value };
+    format!("{value:.1}")
+}
+
+/// A step between time-axis ticks that gives at most about ten of them.
+fn tick_step(duration: f64) -> f64 {
+    [
+        0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+    ]
+    .into_iter()
+    .find(|step| duration / step <= 10.0)
+    .unwrap_or(7200.0)
+}
+
+/// `m:ss` from a minute on, else seconds.
+fn clock(t: f64) -> String {
+    if t >= 60.0 {
+        format!(
+            "{}:{:02}",
+            (t / 60.0) as u64,
+            (t % 60.0).round() as u64 % 60
+        )
+    } else if t.fract() == 0.0 {
+        format!("{t:.0} s")
+    } else {
+        format!("{t:.1} s")
+    }
 }
 
 /// A stretch of frames `first..=last`.
@@ -159,7 +192,10 @@ video{width:100%;max-height:60vh;background:#000;border-radius:6px}\
 .faces{display:flex;flex-wrap:wrap;gap:12px}.face{text-align:center;width:110px}\
 .face img{display:block;width:102px;height:102px;object-fit:cover;border-radius:8px;border:4px solid}\
 .face .none{width:102px;height:102px;border-radius:8px;border:4px dashed #ccc;color:#999;display:flex;align-items:center;justify-content:center;font-size:.8em}\
-.bar{display:flex;align-items:center;margin:3px 0}.bar .fill{height:18px;border-radius:3px;margin-right:6px}";
+.bar{display:flex;align-items:center;margin:3px 0}.bar .fill{height:18px;border-radius:3px;margin-right:6px}\
+.axis .track{background:none;overflow:visible;height:18px;border-top:1px solid #999;border-radius:0}\
+.tick{position:absolute;top:0;height:5px;width:1px;background:#666}\
+.tick span{position:absolute;top:6px;left:0;transform:translateX(-50%);font-size:.75em;color:#555;white-space:nowrap}";
 
 const SCRIPT: &str = r#"
 (function () {
@@ -213,7 +249,8 @@ impl Page<'_> {
         }
         let mut rows = String::new();
         for (class, name) in self.classes.iter().enumerate() {
-            let colour = rgb(colour_of(Some(class)));
+            let colour = rgb(colour_of(Some(name)));
+            let text_colour = rgb(on_white(colour_of(Some(name))));
             let mut segments = String::new();
             for s in stretches(self.frames, 2, |f| {
                 f.faces
@@ -222,25 +259,26 @@ impl Page<'_> {
             }) {
                 let _ = write!(
                     segments,
-                    "<div class=\"seg\" data-t=\"{:.3}\" title=\"{} {:.1}–{:.1} s\" style=\"left:{:.3}%;width:{:.3}%;background:{colour}\"></div>",
+                    "<div class=\"seg\" data-t=\"{:.3}\" title=\"{} {}–{} s\" style=\"left:{:.3}%;width:{:.3}%;background:{colour}\"></div>",
                     time_of(s.first),
                     escape(name),
-                    time_of(s.first),
-                    time_of(s.last),
+                    seconds(time_of(s.first)),
+                    seconds(time_of(s.last)),
                     percent(s.first),
                     percent(s.last + 1) - percent(s.first)
                 );
             }
             let _ = write!(
                 rows,
-                "<div class=\"row\" data-person=\"{}\"><div class=\"name\" style=\"color:{colour}\">{}</div>\
-                 <div class=\"track\">{cuts}{segments}</div><div class=\"total\">{:.1} s</div></div>",
+                "<div class=\"row\" data-person=\"{}\"><div class=\"name\" style=\"color:{text_colour}\">{}</div>\
+                 <div class=\"track\">{cuts}{segments}</div><div class=\"total\">{} s</div></div>",
                 escape(name),
                 escape(name),
-                self.screen.seconds(class)
+                seconds(self.screen.seconds(class))
             );
         }
         rows.push_str(&self.unknown_row(&cuts, &time_of, &percent));
+        rows.push_str(&self.axis());
         let faces = self.faces_html();
         let bars = self.bars_html();
         let player = match &self.video {
@@ -256,15 +294,60 @@ impl Page<'_> {
              <title>{title}</title><style>{STYLE}</style>\
              <script>window.onerror=function(m){{document.documentElement.dataset.errors=(document.documentElement.dataset.errors||'')+m+';';}};</script>\
              </head><body data-duration=\"{duration:.3}\">\n\
-             <h1>{title}</h1><p class=\"muted\">{frames} frames, {duration:.1} s; a face is named when the model is at least {threshold:.0}% sure and it looks like her photos; \
+             <h1>{title}</h1><p class=\"muted\">{frames} frames, {duration} s; {rule}; \
              grey stretches are faces it could not vouch for. Click a stretch to jump there.</p>\n\
              {player}\n<h2>Who is on screen when</h2><div id=\"timeline\"><div id=\"playhead\"></div>{rows}</div>\n\
              <h2>Faces</h2><div class=\"faces\">{faces}</div>\n<h2>Screen time</h2>{bars}\n\
              <script>{SCRIPT}</script></body></html>\n",
             title = escape(&self.title),
-            duration = self.screen.video_seconds,
+            duration = seconds(self.screen.video_seconds),
             frames = self.frames.len(),
-            threshold = self.min_probability * 100.0,
+            rule = self.rule_text(),
+        )
+    }
+
+    /// The rule in words, without "at least 0 % sure".
+    fn rule_text(&self) -> String {
+        let percent = (self.min_probability * 100.0).round();
+        match (percent >= 1.0, self.max_distance.is_some()) {
+            (true, true) => format!(
+                "a face is named when the model is at least {percent:.0}% sure and it looks like \
+                 her photos"
+            ),
+            (true, false) => format!(
+                "a face is named when the model is at least {percent:.0}% sure (a bar set on \
+                 people who are not members)"
+            ),
+            (false, _) => "a face is named when it looks close enough to her photos".into(),
+        }
+    }
+
+    /// The time axis under the rows: a tick every few seconds, placed by frame like the rows.
+    fn axis(&self) -> String {
+        let total_frames = self.frames.len().max(1) as f64;
+        let start = self.frames.first().map_or(0.0, |f| f.time);
+        let duration = self.screen.video_seconds.max(0.0);
+        let step = tick_step(duration);
+        let mut ticks = String::new();
+        let mut t = 0.0;
+        while t <= duration + 1e-9 {
+            // The first frame shown at or after t.
+            let frame = self
+                .frames
+                .iter()
+                .position(|f| f.time - start >= t - 1e-6)
+                .unwrap_or(self.frames.len());
+            let _ = write!(
+                ticks,
+                "<div class=\"tick\" style=\"left:{:.3}%\"><span>{}</span></div>",
+                100.0 * frame as f64 / total_frames,
+                clock(t)
+            );
+            t += step;
+        }
+        format!(
+            "<div class=\"row axis\" aria-label=\"time\"><div class=\"name\"></div><div class=\"track\">{ticks}</div>\
+             <div class=\"total\"></div></div>"
         )
     }
 
@@ -275,12 +358,14 @@ impl Page<'_> {
         percent: &dyn Fn(u64) -> f64,
     ) -> String {
         let grey = rgb(colour_of(None));
+        let grey_text = rgb(on_white(colour_of(None)));
         let mut segments = String::new();
         // Time with any unknown face on screen (tracks overlap, so not their sum).
-        let seconds: f64 = stretches(self.frames, 0, |f| f.faces.iter().any(|x| x.name.is_none()))
-            .iter()
-            .map(|s| self.duration_of(*s))
-            .sum();
+        let unknown_seconds: f64 =
+            stretches(self.frames, 0, |f| f.faces.iter().any(|x| x.name.is_none()))
+                .iter()
+                .map(|s| self.duration_of(*s))
+                .sum();
         for (id, decision) in self.decisions.iter().filter(|(_, d)| d.class.is_none()) {
             let guesses: Vec<String> = decision
                 .candidates
@@ -293,10 +378,10 @@ impl Page<'_> {
             for s in spans {
                 let _ = write!(
                     segments,
-                    "<div class=\"seg\" data-t=\"{:.3}\" title=\"Unknown {:.1}–{:.1} s: {}\" style=\"left:{:.3}%;width:{:.3}%;background:{grey}\"></div>",
+                    "<div class=\"seg\" data-t=\"{:.3}\" title=\"Unknown {}–{} s: {}\" style=\"left:{:.3}%;width:{:.3}%;background:{grey}\"></div>",
                     time_of(s.first),
-                    time_of(s.first),
-                    time_of(s.last),
+                    seconds(time_of(s.first)),
+                    seconds(time_of(s.last)),
                     escape(&guesses.join(", ")),
                     percent(s.first),
                     percent(s.last + 1) - percent(s.first)
@@ -304,8 +389,9 @@ impl Page<'_> {
             }
         }
         format!(
-            "<div class=\"row unknown\"><div class=\"name\" style=\"color:#888\">Unknown</div>\
-             <div class=\"track\">{cuts}{segments}</div><div class=\"total\">{seconds:.1} s</div></div>"
+            "<div class=\"row unknown\"><div class=\"name\" style=\"color:{grey_text}\">Unknown</div>\
+             <div class=\"track\">{cuts}{segments}</div><div class=\"total\">{} s</div></div>",
+            seconds(unknown_seconds)
         )
     }
 
@@ -324,7 +410,7 @@ impl Page<'_> {
     fn faces_html(&self) -> String {
         let mut out = String::new();
         for (class, name) in self.classes.iter().enumerate() {
-            let colour = rgb(colour_of(Some(class)));
+            let colour = rgb(colour_of(Some(name)));
             let picture = match self.faces.get(class).and_then(|f| f.as_ref()) {
                 Some(jpeg) => format!(
                     "<img alt=\"{}\" style=\"border-color:{colour}\" src=\"data:image/jpeg;base64,{}\">",
@@ -354,11 +440,11 @@ impl Page<'_> {
         for class in self.screen.ranked() {
             let _ = write!(
                 out,
-                "<div class=\"bar\"><div class=\"name\">{}</div><div class=\"fill\" style=\"width:{:.1}%;background:{}\"></div>{:.1} s</div>",
+                "<div class=\"bar\"><div class=\"name\">{}</div><div class=\"fill\" style=\"width:{:.1}%;background:{}\"></div>{} s</div>",
                 escape(&self.classes[class]),
                 60.0 * self.screen.seconds(class) / longest,
-                rgb(colour_of(Some(class))),
-                self.screen.seconds(class)
+                rgb(colour_of(Some(&self.classes[class]))),
+                seconds(self.screen.seconds(class))
             );
         }
         if out.is_empty() {
@@ -460,6 +546,7 @@ mod tests {
             video: Some("../labeled.mp4".into()),
             faces: vec![Some(vec![1, 2, 3]), None],
             min_probability: 0.5,
+            max_distance: Some(1.0),
         };
         let html = page.html();
         assert_eq!(html.matches("class=\"row\"").count(), 2);
@@ -477,5 +564,29 @@ mod tests {
         assert!(html.contains("src=\"../labeled.mp4\""));
         assert!(html.contains("data:image/jpeg;base64,AQID"));
         assert!(!html.contains("http"), "no network");
+        // A time axis from 0 s, and the rule in words.
+        assert!(html.contains("class=\"row axis\"") && html.contains("<span>0 s</span>"));
+        assert!(html.contains("at least 50% sure and it looks like her photos"));
+        // A rule set on strangers with no probability bar: no "at least 0 %".
+        let open = Page {
+            min_probability: 0.001,
+            max_distance: None,
+            ..page
+        };
+        let html = open.html();
+        assert!(!html.contains("at least 0%"), "{html}");
+        assert!(html.contains("close enough to her photos"));
+    }
+
+    #[test]
+    fn times_are_never_negative_zero_and_ticks_are_few() {
+        assert_eq!(seconds(-0.0), "0.0");
+        assert_eq!(seconds(-0.04), "0.0");
+        assert_eq!(seconds(12.34), "12.3");
+        assert_eq!(tick_step(9.0), 1.0);
+        assert_eq!(tick_step(22.0), 5.0);
+        assert_eq!(tick_step(240.0), 30.0);
+        assert_eq!(clock(90.0), "1:30");
+        assert_eq!(clock(2.5), "2.5 s");
     }
 }

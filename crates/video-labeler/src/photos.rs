@@ -12,7 +12,7 @@ use facefile::format::model::Classifier;
 use facefile::BoundingBox;
 
 use crate::decide::{decide_together, TrackDecision};
-use crate::draw::{colour_of, Painter};
+use crate::draw::{colour_of, Labelled, Painter};
 use crate::render::label_text;
 
 /// Whether `path` is a photo (or a folder of them) rather than a video. GIFs count as videos: fan
@@ -306,15 +306,20 @@ pub fn label_photo(
     if let Some(output) = output {
         let mut canvas = picture.bgr()?.clone();
         let mut painter = Painter::new(picture.height());
-        for face in &faces {
-            let text = label_text(&face.decision, &model.classes, show_guesses);
-            painter.face(
-                &mut canvas,
-                &face.bbox,
-                &text,
-                colour_of(face.decision.class),
-            )?;
-        }
+        let texts: Vec<String> = faces
+            .iter()
+            .map(|face| label_text(&face.decision, &model.classes, show_guesses))
+            .collect();
+        let drawn: Vec<Labelled> = faces
+            .iter()
+            .zip(&texts)
+            .map(|(face, label)| Labelled {
+                bbox: face.bbox,
+                label,
+                rgb: colour_of(face.decision.class.map(|c| model.classes[c].as_str())),
+            })
+            .collect();
+        painter.faces(&mut canvas, &drawn)?;
         let rgb = facecore::picture::bgr_to_rgb(&canvas)?;
         let jpeg = with_comment(facecore::encode_jpeg(&rgb, 92)?, LABELLED_PHOTO_COMMENT);
         facefile::fs::write_atomic(output, &jpeg)?;

@@ -13,7 +13,8 @@ use opencv::core::Mat;
 
 use crate::analyse::Segment;
 use crate::decide::TrackDecision;
-use crate::draw::{colour_of, Painter};
+use crate::draw::{colour_of, Labelled, Painter};
+use crate::saved_tracks::TrackFaces;
 use crate::screentime::ScreenTime;
 use crate::tracker::Track;
 use crate::video::{Frame, VideoSource};
@@ -191,16 +192,34 @@ impl BestFaces {
             return;
         };
         for (class, bbox) in faces {
-            self.found[class] = crop_jpeg(frame, &bbox).ok();
+            self.found[class] = crop_jpeg(frame, &bbox, &REPORT_CROP).ok();
         }
     }
 }
 
-/// The face with a margin, at most 160 px, as JPEG.
-fn crop_jpeg(frame: &Mat, bbox: &BoundingBox) -> Result<Vec<u8>> {
+/// How a face is cut out of a frame.
+pub struct Crop {
+    /// Margin on each side, as a share of the face's larger side.
+    pub margin: f64,
+    /// The crop's larger side is scaled to at most this (never up, unless `min_face`).
+    pub max_side: f64,
+    /// The face's larger side is scaled up to at least this.
+    pub min_face: f64,
+}
+
+/// The report page's faces: a little margin, at most 160 px.
+const REPORT_CROP: Crop = Crop {
+    margin: 0.25,
+    max_side: 160.0,
+    min_face: 0.0,
+};
+
+/// The face with a margin, scaled as `crop` says, as JPEG.
+pub fn crop_jpeg(frame: &Mat, bbox: &BoundingBox, crop: &Crop) -> Result<Vec<u8>> {
     use opencv::core::{Rect, Size};
     use opencv::prelude::*;
-    let margin = bbox.width().max(bbox.height()) / 4;
+    let face_side = bbox.width().max(bbox.height()).max(1);
+    let margin = (face_side as f64 * crop.margin).round() as i32;
     let grown = BoundingBox::new(
         bbox.left - margin,
         bbox.top - margin,
@@ -213,7 +232,14 @@ fn crop_jpeg(frame: &Mat, bbox: &BoundingBox) -> Result<Vec<u8>> {
         Rect::new(grown.left, grown.top, grown.width(), grown.height()),
     )?;
     let side = grown.width().max(grown.height()).max(1) as f64;
-    let scale = (160.0 / side).min(1.0);
+    let scale = (crop.max_side / side)
+        .min(1.0)
+        .max(crop.min_face / face_side as f64);
+    let interpolation = if scale > 1.0 {
+        opencv::imgproc::INTER_CUBIC
+    } else {
+        opencv::imgproc::INTER_AREA
+    };
     let mut small = Mat::default();
     opencv::imgproc::resize(
         &roi,
@@ -224,10 +250,10 @@ fn crop_jpeg(frame: &Mat, bbox: &BoundingBox) -> Result<Vec<u8>> {
         ),
         0.0,
         0.0,
-        opencv::imgproc::INTER_AREA,
+        interpolation,
     )?;
     let rgb = facecore::picture::bgr_to_rgb(&small)?;
-    Ok(facecore::encode_jpeg(&rgb, 88)?)
+    Ok(facecore::encode_jpeg(&rgb, 92)?)
 }
 
 /// What the second pass ends with besides the video: what was drawn, and the whole first pass's
@@ -262,6 +288,7 @@ pub fn second_pass(
     options: &DrawOptions,
     stop: &AtomicBool,
     bar: &ProgressBar,
+    track_faces: Option<&mut TrackFaces>,
     mut write: impl FnMut(Mat, f64) -> Result<()>,
 ) -> Result<SecondPass> {
     let mut painter = Painter::new(source.height);
@@ -283,6 +310,7 @@ pub fn second_pass(
             screen: ScreenTime::new(classes.to_vec()),
             frames: Vec::new(),
             best: BestFaces::new(classes.len()),
+            track_faces,
             times: Vec::new(),
             cuts: Vec::new(),
             covered: None,
@@ -325,11 +353,13 @@ pub fn second_pass(
 }
 
 /// The second pass's state between frames.
-struct Drawing {
+struct Drawing<'t> {
     placement: Placement,
     screen: ScreenTime,
     frames: Vec<FrameLabels>,
     best: BestFaces,
+    /// `--save-tracks`: every track's best faces, cut out as the frames go by.
+    track_faces: Option<&'t mut TrackFaces>,
     times: Vec<f64>,
     cuts: Vec<u64>,
     /// The last frame decided so far.
@@ -340,9 +370,12 @@ struct Drawing {
     fps: f64,
 }
 
-impl Drawing {
+impl Drawing<'_> {
     fn take(&mut self, segment: Segment) {
         self.best.consider(&segment.tracks, &segment.decisions);
+        if let Some(faces) = self.track_faces.as_deref_mut() {
+            faces.consider(&segment.tracks);
+        }
         self.placement
             .add(segment.tracks, segment.decisions, segment.ends);
         self.times.extend(segment.times);
@@ -369,10 +402,14 @@ impl Drawing {
                 }
             }
             self.best.take(index, &frame.image);
+            if let Some(faces) = self.track_faces.as_deref_mut() {
+                faces.take(index, &frame.image)?;
+            }
             let shown = self.placement.at(index);
             let mut labels = Vec::with_capacity(shown.len());
             let mut people = Vec::new();
             let mut unknown = false;
+            let mut texts = Vec::with_capacity(shown.len());
             for face in &shown {
                 let decision = &self.placement.decisions[face.track];
                 match decision.class {
@@ -380,13 +417,11 @@ impl Drawing {
                     None => unknown = true,
                 }
                 if decision.class.is_some() || !options.hide_unknown {
-                    let text = label_text(decision, classes, options.show_guesses);
-                    painter.face(
-                        &mut frame.image,
-                        &face.bbox,
-                        &text,
-                        colour_of(decision.class),
-                    )?;
+                    texts.push((
+                        face.bbox,
+                        label_text(decision, classes, options.show_guesses),
+                        colour_of(decision.class.map(|c| classes[c].as_str())),
+                    ));
                 }
                 labels.push(FaceLabel {
                     bbox: face.bbox,
@@ -395,6 +430,15 @@ impl Drawing {
                     probability: decision.probability,
                 });
             }
+            let drawn: Vec<Labelled> = texts
+                .iter()
+                .map(|(bbox, label, rgb)| Labelled {
+                    bbox: *bbox,
+                    label,
+                    rgb: *rgb,
+                })
+                .collect();
+            painter.faces(&mut frame.image, &drawn)?;
             people.sort_unstable();
             people.dedup();
             let time = self.times.get(index as usize).copied().unwrap_or(0.0);

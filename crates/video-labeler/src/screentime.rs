@@ -9,7 +9,7 @@ use cli::chart::{self, drawing_error};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::draw::colour_of;
+use crate::draw::{colour_of, on_white};
 
 /// Time each person was shown (by class), plus frames with unknown faces.
 #[derive(Debug, Clone)]
@@ -145,7 +145,7 @@ impl ScreenTime {
             for (row, &c) in ranked.iter().enumerate() {
                 let y = (top + bar_h * row as u32) as i32;
                 let length = ((self.seconds(c) / max_seconds) * 520.0).max(2.0) as i32;
-                let [r, g, b] = colour_of(Some(c));
+                let [r, g, b] = on_white(colour_of(Some(&self.classes[c])));
                 root.draw(&Text::new(
                     self.classes[c].clone(),
                     (12, y + bar_h as i32 / 2),

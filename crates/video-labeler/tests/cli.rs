@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use facefile::format::labels::LabelsFile;
 use facefile::format::model::ClassifierFile;
 use testdata::command::{run_err, run_ok, run_usage_err};
-use testdata::media::ffmpeg as ffmpeg_in;
+use testdata::media::{ffmpeg as ffmpeg_in, two_shot_video};
 
 fn ffmpeg(args: &[&str]) {
     ffmpeg_in(Path::new("."), args);
@@ -16,36 +16,6 @@ fn ffmpeg(args: &[&str]) {
 
 fn fixture(name: &str) -> PathBuf {
     testdata::face_recognition_test_images().join(name)
-}
-
-/// 2 s of `first`, then 2 s of `second`, 640×480 at 10 fps, H.264.
-fn two_shot_video(dir: &Path, first: &Path, second: &Path) -> PathBuf {
-    let out = dir.join("two shots.mp4");
-    let fit = "scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=10";
-    ffmpeg(&[
-        "-loop",
-        "1",
-        "-t",
-        "2",
-        "-i",
-        first.to_str().unwrap(),
-        "-loop",
-        "1",
-        "-t",
-        "2",
-        "-i",
-        second.to_str().unwrap(),
-        "-filter_complex",
-        &format!("[0]{fit}[a];[1]{fit}[b];[a][b]concat=n=2:v=1[v]"),
-        "-map",
-        "[v]",
-        "-c:v",
-        "libx264",
-        "-pix_fmt",
-        "yuv420p",
-        out.to_str().unwrap(),
-    ]);
-    out
 }
 
 /// A few-shot model of Obama (two photos) and Biden (one).

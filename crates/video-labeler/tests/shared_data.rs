@@ -117,7 +117,9 @@ fn the_report_page_loads_in_a_browser_with_a_row_per_member() {
             .arg("-m")
             .arg(&model)
             .arg("--report-dir")
-            .arg(&report),
+            .arg(&report)
+            .arg("--page-video")
+            .arg(dir.path().join("final.mp4")),
     );
     let page = report.join("index.html");
     let dom = testdata::browser::dump_dom(&page, &dir.path().join("profile"));
@@ -132,8 +134,28 @@ fn the_report_page_loads_in_a_browser_with_a_row_per_member() {
         "a row per member"
     );
     assert!(dom.contains("class=\"row unknown\""));
-    // The page plays the labelled video from beside the report, and says who was on screen.
-    assert!(dom.contains("src=\"../labeled.mp4\""), "{dom}");
+    // The page plays the video it was told to (the final one, with sound) from beside the
+    // report, and says what it needs when the video is not there.
+    assert!(dom.contains("src=\"../final.mp4\""), "{dom}");
+    // A time axis, and every name readable on white (WCAG contrast ≥ 4.5:1).
+    assert!(
+        dom.contains("class=\"row axis\"") && dom.contains("<span>0 s</span>"),
+        "{dom}"
+    );
+    let names: Vec<&str> = dom
+        .split("<div class=\"name\" style=\"color:")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(names.len(), 10, "9 members and Unknown");
+    for colour in names {
+        let rgb = parse_colour(colour);
+        assert!(contrast(rgb, [255.0; 3]) >= 4.5, "{colour} on white");
+    }
+    assert!(
+        !dom.contains("-0.0 s") && !dom.contains("at least 0%"),
+        "{dom}"
+    );
     assert!(
         dom.contains("class=\"seg\""),
         "no stretch on the timeline:\n{dom}"
@@ -143,6 +165,38 @@ fn the_report_page_loads_in_a_browser_with_a_row_per_member() {
     let png = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-page.png");
     testdata::browser::screenshot(&page, &dir.path().join("profile"), &png, 1100, 1300);
     eprintln!("screenshot: {}", png.display());
+}
+
+/// `#rrggbb` or `rgb(r, g, b)` (as a browser may serialise it).
+fn parse_colour(text: &str) -> [f64; 3] {
+    let text = text.trim().trim_end_matches(';');
+    if let Some(hex) = text.strip_prefix('#') {
+        let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap() as f64;
+        return [channel(0), channel(2), channel(4)];
+    }
+    let inner = text.trim_start_matches("rgb(").trim_end_matches(')');
+    let v: Vec<f64> = inner
+        .split(',')
+        .map(|c| c.trim().parse().unwrap())
+        .collect();
+    [v[0], v[1], v[2]]
+}
+
+/// WCAG 2 contrast ratio, computed here independently of the labeler's own.
+fn contrast(a: [f64; 3], b: [f64; 3]) -> f64 {
+    let lum = |c: [f64; 3]| {
+        let l = c.map(|v| {
+            let v = v / 255.0;
+            if v <= 0.03928 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        });
+        0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2]
+    };
+    let (x, y) = (lum(a), lum(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
 }
 
 #[test]

@@ -14,6 +14,8 @@ pub type EncodingsFile = Stamped<Encodings>;
 pub struct Encodings {
     pub settings: EncodeSettings,
     /// The folders the photos were read from (full paths): the labeler never writes into them.
+    /// (Absent from files of earlier builds: read as none.)
+    #[serde(default)]
     pub data_folders: Vec<String>,
     /// Sorted by role (members first), person, then path.
     pub images: Vec<ImageRecord>,

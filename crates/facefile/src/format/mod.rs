@@ -11,6 +11,7 @@ pub mod encodings;
 pub mod labels;
 pub mod manifest;
 pub mod model;
+pub mod tracks;
 
 use std::path::Path;
 

@@ -288,7 +288,8 @@ pub struct StrangerPoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TrainingSummary {
     /// The folders the training photos were read from (full paths): the labeler never writes
-    /// into them.
+    /// into them. (Absent from models of earlier builds: read as none.)
+    #[serde(default)]
     pub data_folders: Vec<String>,
     /// Photos (a photo's extra views are not counted again).
     pub samples: usize,
