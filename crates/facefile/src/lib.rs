@@ -10,9 +10,11 @@
 //!   tracks), all read and written through one header.
 //! - [`layout`]: the folders of a data folder that are not people.
 //! - [`fs`]: atomic writes, hidden partial files, SHA-256, and the output-is-not-an-input check.
+//! - [`colours`]: a colour per person, given once and kept from model to model.
 //! - [`csv`]: text cells spreadsheets show as text (quoted, formulas defused).
 //! - [`error`]: what reading and writing can fail with.
 
+pub mod colours;
 pub mod csv;
 pub mod embedding;
 pub mod error;

@@ -201,6 +201,7 @@ fn model_reader() {
             ],
             rule: rule.clone(),
             summary: TrainingSummary::default(),
+            colours: Vec::new(),
         },
     );
     fuzz("model.msgpack", svm.clone(), ROUNDS);
@@ -256,6 +257,7 @@ fn four_class_model() -> Stamped<Classifier> {
                 }),
             },
             summary: TrainingSummary::default(),
+            colours: Vec::new(),
         },
     )
 }

@@ -170,6 +170,7 @@ pub fn fit_plan(dataset: &Dataset, plan: &Plan, seed: u64) -> Classifier {
             },
         },
         summary: TrainingSummary::default(),
+        colours: Vec::new(),
     }
 }
 

@@ -249,6 +249,14 @@ fn run(args: Args) -> Result<()> {
             );
         }
     }
+    // Everyone keeps the colour the model being replaced gave her; newcomers get free ones.
+    let previous: std::collections::HashMap<String, [u8; 3]> = ClassifierFile::read(&args.output)
+        .map(|old| {
+            let colours = old.body.person_colours();
+            old.body.classes.into_iter().zip(colours).collect()
+        })
+        .unwrap_or_default();
+    model.colours = facefile::colours::assign(&model.classes, &previous);
     let file: ClassifierFile = Stamped::new(
         format!("svm-trainer {}", env!("CARGO_PKG_VERSION")),
         Some(input.embedder.id()),

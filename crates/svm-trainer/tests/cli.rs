@@ -568,3 +568,33 @@ fn an_output_that_is_not_a_model_is_never_replaced_unless_forced() {
     run_ok(train_to(&other).arg("--force"));
     assert!(ClassifierFile::read(&other).is_ok());
 }
+
+#[test]
+fn everyone_keeps_her_colour_when_someone_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.msgpack");
+    let train = |people: &[(&str, u64, u64)]| {
+        let encodings = dir.path().join("encodings.msgpack");
+        synthetic_encodings(&encodings, people, &[], 0);
+        run_ok(
+            trainer()
+                .arg("-q")
+                .arg("-i")
+                .arg(&encodings)
+                .arg("-o")
+                .arg(&model),
+        );
+        let body = ClassifierFile::read(&model).unwrap().body;
+        body.classes
+            .into_iter()
+            .zip(body.colours)
+            .collect::<Vec<_>>()
+    };
+    let before = train(&[("Momo", 1, 6), ("Sana", 2, 6)]);
+    assert_ne!(before[0].1, before[1].1);
+    // Jihyo sorts first, so every class number moves; the colours stay with the names.
+    let after = train(&[("Jihyo", 3, 6), ("Momo", 1, 6), ("Sana", 2, 6)]);
+    assert_eq!(after[0].0, "Jihyo");
+    assert_eq!(after[1..], before[..]);
+    assert!(before.iter().all(|(_, c)| *c != after[0].1));
+}

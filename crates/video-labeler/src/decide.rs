@@ -490,6 +490,7 @@ mod tests {
                 },
             },
             summary: TrainingSummary::default(),
+            colours: Vec::new(),
         }
     }
 

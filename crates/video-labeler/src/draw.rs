@@ -11,39 +11,26 @@ use opencv::core::{Mat, Rect, Scalar};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-const UNKNOWN: [u8; 3] = [160, 160, 160];
+/// The colours of a model's people, by class (given by the trainer and kept from model to model:
+/// [`facefile::colours`]); grey for Unknown.
+#[derive(Debug, Clone)]
+pub struct Colours(Vec<[u8; 3]>);
 
-/// A person's colour (RGB), from her name alone: the same in every video, photo and report, and
-/// unchanged when someone is added to the model. The hue comes from the name's hash; saturation
-/// and brightness are fixed high so boxes stand out on video (see [`on_white`] for text).
-pub fn colour_of(name: Option<&str>) -> [u8; 3] {
-    let Some(name) = name else {
-        return UNKNOWN;
-    };
-    // FNV-1a, then a multiplicative mix so similar names get unrelated hues.
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in name.bytes() {
-        hash = (hash ^ byte as u32).wrapping_mul(0x0100_0193);
+impl Colours {
+    pub fn of_model(model: &facefile::format::model::Classifier) -> Colours {
+        Colours(model.person_colours())
     }
-    let hash = hash.wrapping_mul(2_654_435_761);
-    let hue = (hash >> 8) as f64 / (1u32 << 24) as f64 * 360.0;
-    hsv(hue, 0.85, 0.95)
-}
 
-fn hsv(hue: f64, saturation: f64, value: f64) -> [u8; 3] {
-    let c = value * saturation;
-    let h = hue / 60.0;
-    let x = c * (1.0 - (h % 2.0 - 1.0).abs());
-    let (r, g, b) = match h as u32 {
-        0 => (c, x, 0.0),
-        1 => (x, c, 0.0),
-        2 => (0.0, c, x),
-        3 => (0.0, x, c),
-        4 => (x, 0.0, c),
-        _ => (c, 0.0, x),
-    };
-    let m = value - c;
-    [r, g, b].map(|v| ((v + m) * 255.0).round() as u8)
+    #[cfg(test)]
+    pub fn of_model_colours(colours: Vec<[u8; 3]>) -> Colours {
+        Colours(colours)
+    }
+
+    pub fn of(&self, class: Option<usize>) -> [u8; 3] {
+        class
+            .and_then(|c| self.0.get(c).copied())
+            .unwrap_or(facefile::colours::UNKNOWN)
+    }
 }
 
 /// WCAG relative luminance of an sRGB colour.
@@ -444,36 +431,22 @@ mod tests {
     const RED: [u8; 3] = [230, 25, 75];
 
     #[test]
-    fn colours_follow_the_name_and_read_on_white() {
-        let twice = [
-            "Nayeon",
-            "Jeongyeon",
-            "Momo",
-            "Sana",
-            "Jihyo",
-            "Mina",
-            "Dahyun",
-            "Chaeyoung",
-            "Tzuyu",
-        ];
-        // From the name alone: the same whoever else is in the model.
-        assert_eq!(colour_of(Some("Momo")), colour_of(Some("Momo")));
-        let colours: std::collections::HashSet<_> =
-            twice.iter().map(|n| colour_of(Some(n))).collect();
-        assert_eq!(colours.len(), twice.len());
-        assert_ne!(colour_of(None), colour_of(Some("Momo")));
-        for name in twice
-            .iter()
-            .copied()
-            .chain(["나연", "x", "Lin-Manuel Miranda"])
+    fn every_colour_reads_on_white_and_under_its_ink() {
+        for colour in facefile::colours::PALETTE
+            .into_iter()
+            .chain([facefile::colours::UNKNOWN])
         {
-            let text = on_white(colour_of(Some(name)));
-            assert!(contrast(text, [255, 255, 255]) >= 4.5, "{name}: {text:?}");
-            // Boxes stay bright: the text colour is a darker shade only.
-            let ink = ink_on(colour_of(Some(name)));
-            assert!(contrast(ink, colour_of(Some(name))) >= 3.0, "{name}");
+            let text = on_white(colour);
+            assert!(
+                contrast(text, [255, 255, 255]) >= 4.5,
+                "{colour:?}: {text:?}"
+            );
+            assert!(contrast(ink_on(colour), colour) >= 4.5, "{colour:?}");
         }
         assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 0.01);
+        let colours = Colours(vec![RED]);
+        assert_eq!(colours.of(Some(0)), RED);
+        assert_eq!(colours.of(None), facefile::colours::UNKNOWN);
     }
 
     #[test]

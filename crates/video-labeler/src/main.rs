@@ -255,6 +255,7 @@ fn run(args: Args) -> Result<()> {
     let options = DrawOptions {
         hide_unknown: args.hide_unknown,
         show_guesses: args.show_guesses,
+        colours: draw::Colours::of_model(model),
     };
     let mut track_faces = args
         .save_tracks

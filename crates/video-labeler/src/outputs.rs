@@ -201,7 +201,10 @@ pub fn write_all(args: &Args, results: &Results) -> Result<()> {
             &dir.join("screen-time.csv"),
             rendered.screen.csv().as_bytes(),
         )?;
-        rendered.screen.chart_png(&dir.join("screen-time.png"))?;
+        let colours = crate::draw::Colours::of_model(&model.body);
+        rendered
+            .screen
+            .chart_png(&dir.join("screen-time.png"), &colours)?;
         facefile::fs::write_atomic(
             &dir.join("appearances.csv"),
             appearances_csv(&rendered.frames).as_bytes(),
@@ -226,6 +229,7 @@ pub fn write_all(args: &Args, results: &Results) -> Result<()> {
             faces: rendered.faces.clone(),
             min_probability: thresholds.min_probability,
             max_distance: thresholds.max_distance,
+            colours: &colours,
         };
         facefile::fs::write_atomic(&dir.join("index.html"), page.html().as_bytes())?;
     }

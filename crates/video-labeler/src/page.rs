@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use facefile::format::labels::FrameLabels;
 
 use crate::decide::TrackDecision;
-use crate::draw::{colour_of, on_white};
+use crate::draw::{on_white, Colours};
 use crate::screentime::ScreenTime;
 
 /// Everything the page shows.
@@ -29,6 +29,7 @@ pub struct Page<'a> {
     pub min_probability: f64,
     /// The rule's distance limit (none for a rule set on strangers).
     pub max_distance: Option<f32>,
+    pub colours: &'a Colours,
 }
 
 /// Seconds with one decimal, never "-0.0".
@@ -249,8 +250,8 @@ impl Page<'_> {
         }
         let mut rows = String::new();
         for (class, name) in self.classes.iter().enumerate() {
-            let colour = rgb(colour_of(Some(name)));
-            let text_colour = rgb(on_white(colour_of(Some(name))));
+            let colour = rgb(self.colours.of(Some(class)));
+            let text_colour = rgb(on_white(self.colours.of(Some(class))));
             let mut segments = String::new();
             for s in stretches(self.frames, 2, |f| {
                 f.faces
@@ -357,8 +358,8 @@ impl Page<'_> {
         time_of: &dyn Fn(u64) -> f64,
         percent: &dyn Fn(u64) -> f64,
     ) -> String {
-        let grey = rgb(colour_of(None));
-        let grey_text = rgb(on_white(colour_of(None)));
+        let grey = rgb(self.colours.of(None));
+        let grey_text = rgb(on_white(self.colours.of(None)));
         let mut segments = String::new();
         // Time with any unknown face on screen (tracks overlap, so not their sum).
         let unknown_seconds: f64 =
@@ -410,7 +411,7 @@ impl Page<'_> {
     fn faces_html(&self) -> String {
         let mut out = String::new();
         for (class, name) in self.classes.iter().enumerate() {
-            let colour = rgb(colour_of(Some(name)));
+            let colour = rgb(self.colours.of(Some(class)));
             let picture = match self.faces.get(class).and_then(|f| f.as_ref()) {
                 Some(jpeg) => format!(
                     "<img alt=\"{}\" style=\"border-color:{colour}\" src=\"data:image/jpeg;base64,{}\">",
@@ -443,7 +444,7 @@ impl Page<'_> {
                 "<div class=\"bar\"><div class=\"name\">{}</div><div class=\"fill\" style=\"width:{:.1}%;background:{}\"></div>{} s</div>",
                 escape(&self.classes[class]),
                 60.0 * self.screen.seconds(class) / longest,
-                rgb(colour_of(Some(&self.classes[class]))),
+                rgb(self.colours.of(Some(class))),
                 seconds(self.screen.seconds(class))
             );
         }
@@ -547,6 +548,7 @@ mod tests {
             faces: vec![Some(vec![1, 2, 3]), None],
             min_probability: 0.5,
             max_distance: Some(1.0),
+            colours: &Colours::of_model_colours(vec![[230, 25, 75], [60, 180, 75]]),
         };
         let html = page.html();
         assert_eq!(html.matches("class=\"row\"").count(), 2);

@@ -12,7 +12,7 @@ use facefile::format::model::Classifier;
 use facefile::BoundingBox;
 
 use crate::decide::{decide_together, TrackDecision};
-use crate::draw::{colour_of, Labelled, Painter};
+use crate::draw::{Colours, Labelled, Painter};
 use crate::render::label_text;
 
 /// Whether `path` is a photo (or a folder of them) rather than a video. GIFs count as videos: fan
@@ -310,13 +310,14 @@ pub fn label_photo(
             .iter()
             .map(|face| label_text(&face.decision, &model.classes, show_guesses))
             .collect();
+        let colours = Colours::of_model(model);
         let drawn: Vec<Labelled> = faces
             .iter()
             .zip(&texts)
             .map(|(face, label)| Labelled {
                 bbox: face.bbox,
                 label,
-                rgb: colour_of(face.decision.class.map(|c| model.classes[c].as_str())),
+                rgb: colours.of(face.decision.class),
             })
             .collect();
         painter.faces(&mut canvas, &drawn)?;

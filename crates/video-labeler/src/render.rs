@@ -13,18 +13,20 @@ use opencv::core::Mat;
 
 use crate::analyse::Segment;
 use crate::decide::TrackDecision;
-use crate::draw::{colour_of, Labelled, Painter};
+use crate::draw::{Colours, Labelled, Painter};
 use crate::saved_tracks::TrackFaces;
 use crate::screentime::ScreenTime;
 use crate::tracker::Track;
 use crate::video::{Frame, VideoSource};
 
 /// How to draw.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DrawOptions {
     pub hide_unknown: bool,
     /// Write the best guess on Unknown faces: "Unknown (Mina? 33%)".
     pub show_guesses: bool,
+    /// Each person's colour.
+    pub colours: Colours,
 }
 
 /// One face on one frame.
@@ -420,7 +422,7 @@ impl Drawing<'_> {
                     texts.push((
                         face.bbox,
                         label_text(decision, classes, options.show_guesses),
-                        colour_of(decision.class.map(|c| classes[c].as_str())),
+                        options.colours.of(decision.class),
                     ));
                 }
                 labels.push(FaceLabel {

@@ -9,7 +9,7 @@ use cli::chart::{self, drawing_error};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::draw::{colour_of, on_white};
+use crate::draw::{on_white, Colours};
 
 /// Time each person was shown (by class), plus frames with unknown faces.
 #[derive(Debug, Clone)]
@@ -117,7 +117,7 @@ impl ScreenTime {
     }
 
     /// A horizontal bar chart, one bar per person in their label colour.
-    pub fn chart_png(&self, path: &Path) -> Result<()> {
+    pub fn chart_png(&self, path: &Path, colours: &Colours) -> Result<()> {
         chart::register_font(self.classes.iter().map(String::as_str))?;
         let ranked = self.ranked();
         let longest = self
@@ -145,7 +145,7 @@ impl ScreenTime {
             for (row, &c) in ranked.iter().enumerate() {
                 let y = (top + bar_h * row as u32) as i32;
                 let length = ((self.seconds(c) / max_seconds) * 520.0).max(2.0) as i32;
-                let [r, g, b] = on_white(colour_of(Some(&self.classes[c])));
+                let [r, g, b] = on_white(colours.of(Some(c)));
                 root.draw(&Text::new(
                     self.classes[c].clone(),
                     (12, y + bar_h as i32 / 2),

@@ -121,6 +121,17 @@ fn the_report_page_loads_in_a_browser_with_a_row_per_member() {
             .arg("--page-video")
             .arg(dir.path().join("final.mp4")),
     );
+    // The final video, as make all makes it next.
+    run_ok(
+        std::process::Command::new(testdata::pipeline::binary("audio-merger"))
+            .arg("-q")
+            .arg("-i")
+            .arg(a_member_clip())
+            .arg("-p")
+            .arg(dir.path().join("labeled.mp4"))
+            .arg("-o")
+            .arg(dir.path().join("final.mp4")),
+    );
     let page = report.join("index.html");
     let dom = testdata::browser::dump_dom(&page, &dir.path().join("profile"));
     assert!(
@@ -165,6 +176,13 @@ fn the_report_page_loads_in_a_browser_with_a_row_per_member() {
     let png = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-page.png");
     testdata::browser::screenshot(&page, &dir.path().join("profile"), &png, 1100, 1300);
     eprintln!("screenshot: {}", png.display());
+    // Moved away from its video, the page says what it needs.
+    std::fs::remove_file(dir.path().join("final.mp4")).unwrap();
+    let dom = testdata::browser::dump_dom(&page, &dir.path().join("profile"));
+    assert!(
+        dom.contains("(../final.mp4) is not where this page expects it"),
+        "{dom}"
+    );
 }
 
 /// `#rrggbb` or `rgb(r, g, b)` (as a browser may serialise it).

@@ -24,6 +24,23 @@ pub struct Classifier {
     pub rule: DecisionRule,
     /// How the model was chosen and how well it did in cross-validation.
     pub summary: TrainingSummary,
+    /// Each class's colour (RGB) in videos, photos and reports, kept from the model this one
+    /// replaced so a person keeps hers when someone is added (see [`crate::colours`]). Absent from
+    /// models of earlier builds: colours are then given in class order.
+    #[serde(default)]
+    pub colours: Vec<[u8; 3]>,
+}
+
+impl Classifier {
+    /// Each class's colour: the recorded ones, or (models of earlier builds) the palette in class
+    /// order.
+    pub fn person_colours(&self) -> Vec<[u8; 3]> {
+        if self.colours.len() == self.classes.len() {
+            self.colours.clone()
+        } else {
+            crate::colours::in_class_order(self.classes.len())
+        }
+    }
 }
 
 impl Format for Classifier {
@@ -38,6 +55,9 @@ impl Format for Classifier {
         let k = self.classes.len();
         if k == 0 {
             return Err("no classes".into());
+        }
+        if !self.colours.is_empty() && self.colours.len() != k {
+            return Err(format!("{} colours for {k} classes", self.colours.len()));
         }
         let mut names: Vec<&String> = self.classes.iter().collect();
         names.sort();
@@ -72,7 +92,7 @@ impl Format for Classifier {
                     let (first, second) = (pair.first as usize, pair.second as usize);
                     if first >= second || second >= n {
                         return Err(format!(
-                            "a pair model compares classes {first} and {second}; each pair must                              be two different classes below {n}, the smaller first"
+                            "a pair model compares classes {first} and {second}; each pair must be two different classes below {n}, the smaller first"
                         ));
                     }
                     if std::mem::replace(&mut seen[first * n + second], true) {
@@ -344,6 +364,7 @@ mod tests {
                     },
                 },
                 summary: TrainingSummary::default(),
+                colours: Vec::new(),
             },
         )
     }
