@@ -5,7 +5,7 @@ mod input;
 mod plot;
 mod report;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -145,34 +145,24 @@ fn run(args: Args) -> Result<()> {
             input.embedder
         );
     }
-    let test = args
-        .test
-        .as_ref()
-        .map(|path| -> Result<_> {
-            let test = input::read(path, csv_embedder)?;
-            anyhow::ensure!(
-                test.embedder == input.embedder,
-                "{} holds {} embeddings but {} holds {}; encode both with the same --embedder",
-                path.display(),
-                test.embedder,
-                args.input.display(),
-                input.embedder
-            );
-            Ok(test)
-        })
-        .transpose()?;
-    let mut photos = input.photos;
-    let mut data_folders = input.data_folders;
-    if let Some(path) = &args.strangers {
-        let more = input::read(path, csv_embedder)?;
+    // Another file of embeddings read beside the input must come from the same model.
+    let read_beside = |path: &Path| -> Result<input::Input> {
+        let other = input::read(path, csv_embedder)?;
         anyhow::ensure!(
-            more.embedder == input.embedder,
+            other.embedder == input.embedder,
             "{} holds {} embeddings but {} holds {}; encode both with the same --embedder",
             path.display(),
-            more.embedder,
+            other.embedder,
             args.input.display(),
             input.embedder
         );
+        Ok(other)
+    };
+    let test = args.test.as_deref().map(read_beside).transpose()?;
+    let strangers = args.strangers.as_deref().map(read_beside).transpose()?;
+    let mut photos = input.photos;
+    let mut data_folders = input.data_folders;
+    if let Some(more) = strangers {
         data_folders.extend(more.data_folders);
         photos.extend(more.photos.into_iter().map(|p| input::Photo {
             stranger: true,

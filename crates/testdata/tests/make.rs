@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 
 use facefile::format::labels::LabelsFile;
 use facefile::format::model::ClassifierFile;
+use facefile::format::tracks::TracksFile;
 
 struct Workspace {
     root: PathBuf,
@@ -55,6 +56,18 @@ impl Workspace {
 
     /// `make TARGET` in this workspace (GROUP, MEMBERS, VIDEO as given; offline, no build).
     fn make(&self, target: &str, group: &str, members: &str, video: &Path) -> Output {
+        self.make_with(target, group, members, video, &[])
+    }
+
+    /// The same with more variables (`SAY=…`).
+    fn make_with(
+        &self,
+        target: &str,
+        group: &str,
+        members: &str,
+        video: &Path,
+        more: &[String],
+    ) -> Output {
         let bin = testdata::pipeline::binary("encoder")
             .parent()
             .unwrap()
@@ -75,6 +88,7 @@ impl Workspace {
             .arg(format!("VIDEO={}", video.display()))
             .arg(format!("BIN={}", bin.display()))
             .args(["DOWNLOAD_FLAGS=--offline", "STRANGERS=0", "NO_BUILD=1"])
+            .args(more)
             .env("FACE_MODELS_DIR", testdata::models_dir())
             .output()
             .unwrap()
@@ -214,4 +228,58 @@ fn each_group_has_its_own_workspace_and_a_member_without_photos_leaves_no_folder
     assert!(cleaned.status.success());
     assert!(!ws.out().exists());
     assert!(ws.data().join("obama/obama.jpg").is_file());
+}
+
+#[test]
+fn a_track_taught_with_make_teach_is_learned_by_the_next_make_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new(dir.path());
+    let input = ws.video("my clip.mp4", "obama3.jpg", 2);
+    ws.make_ok("all", &input);
+    // Without corrections: the tracks, and how to correct one.
+    let listed = ws.make_ok("teach", &input);
+    assert!(
+        listed.contains("tracks of") && listed.contains("TRACKS=PERSON"),
+        "{listed}"
+    );
+    let saved = TracksFile::read(&ws.out().join("tracks/tracks.msgpack"))
+        .unwrap()
+        .body;
+    let track = saved.tracks.first().expect("a track of Obama");
+    let before = std::fs::read_dir(ws.data().join("obama")).unwrap().count();
+    let out = ws.make_with(
+        "teach",
+        "grp",
+        "obama biden",
+        &input,
+        &[format!("SAY={}=obama", track.id)],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("copied"), "{text}");
+    assert!(std::fs::read_dir(ws.data().join("obama")).unwrap().count() > before);
+    // The next `make all` cleans, encodes, trains and labels again, with the new photos.
+    let again = ws.make_ok("all", &input);
+    for program in [
+        "cleaner",
+        "encoder",
+        "svm-trainer",
+        "video-labeler",
+        "audio-merger",
+    ] {
+        assert!(ran(&again, program), "{program} did not run:\n{again}");
+    }
+    let model = ClassifierFile::read(&ws.out().join("model.msgpack"))
+        .unwrap()
+        .body;
+    let obama = model.classes.iter().position(|c| c == "obama").unwrap();
+    assert!(
+        model.summary.samples_per_class[obama] > 2,
+        "{:?}",
+        model.summary
+    );
 }
