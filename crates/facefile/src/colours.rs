@@ -46,7 +46,8 @@ pub fn assign(classes: &[String], previous: &HashMap<String, [u8; 3]>) -> Vec<[u
                     .unwrap_or(u32::MAX)
             });
         colours[i] = Some(match free {
-            // Ties go to the palette's order (max_by_key keeps the last maximum: reverse).
+            // With nothing taken every colour ties; the first person gets the palette's first.
+            // (Later ties go to the last of the equally far colours: max_by_key keeps the last.)
             Some(_) if taken.is_empty() => PALETTE[0],
             Some(&colour) => colour,
             None => from_name(&classes[i]),
