@@ -54,7 +54,7 @@ ffmpeg_fps() {
     local frames start end
     frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$1")
     start=$(date +%s.%N)
-    ffmpeg -loglevel error -y -i "$1" -an -c:v libx264 -preset veryfast -crf 21 -threads 2 -pix_fmt yuv420p -f null -
+    ffmpeg -loglevel error -y -i "$1" -an -c:v libx264 -preset veryfast -crf 21 -threads 2 -x264-params rc-lookahead=5 -pix_fmt yuv420p -f null -
     end=$(date +%s.%N)
     awk -v f="$frames" -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", f / (b - a) }'
 }

@@ -72,6 +72,18 @@ pub const X264_PRESETS: &[&str] = &[
     "veryslow",
 ];
 
+/// The presets meant for encoding as fast as frames come; the slower ones are chosen for smaller
+/// files and keep all of x264's own settings.
+const REAL_TIME_PRESETS: &[&str] = &["ultrafast", "superfast", "veryfast", "faster"];
+
+/// x264 holds every frame it looks ahead at, several planes each: at 1080p each frame of
+/// look-ahead costs ~6 MB. Five frames (veryfast's own is 10, faster's 20): measured at 1080p,
+/// veryfast CRF 21, the encoder's memory falls from 272 to 238 MB, for ~3 % more bytes at the same
+/// SSIM and no loss of speed. Also giving up the look-ahead thread's own frames
+/// (`sync-lookahead=0`) saves 30 MB more but costs a sixth of the speed. (ultrafast and superfast
+/// do not look ahead; this changes nothing there.)
+const SHORT_LOOKAHEAD: &str = "rc-lookahead=5";
+
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
     #[error(transparent)]
@@ -118,9 +130,15 @@ impl Encoder {
             // Two encoding threads: the frames' maker needs the other cores as much, and each
             // further x264 thread holds frames of its own (measured at 1080p: 288 MB with 2, 313
             // with x264's default of 3 on 2 cores, and files 1 % smaller).
-            Codec::H264 { preset, crf } => command
-                .args(["-c:v", "libx264", "-preset", preset, "-threads", "2"])
-                .args(["-crf", &crf.to_string(), "-pix_fmt", "yuv420p"]),
+            Codec::H264 { preset, crf } => {
+                command
+                    .args(["-c:v", "libx264", "-preset", preset, "-threads", "2"])
+                    .args(["-crf", &crf.to_string(), "-pix_fmt", "yuv420p"]);
+                if REAL_TIME_PRESETS.contains(&preset.as_str()) {
+                    command.args(["-x264-params", SHORT_LOOKAHEAD]);
+                }
+                &mut command
+            }
             Codec::Mpeg4 { quality } => command
                 .args(["-c:v", "mpeg4", "-q:v", &quality.to_string()])
                 .args(["-pix_fmt", "yuv420p"]),
@@ -277,6 +295,46 @@ mod tests {
         let bytes = std::fs::read(&output).unwrap();
         let at = |tag: &[u8]| bytes.windows(4).position(|w| w == tag).unwrap();
         assert!(at(b"moov") < at(b"mdat"));
+    }
+
+    /// x264 writes the settings it used into the stream (its SEI text).
+    fn x264_setting(path: &Path, name: &str) -> Option<String> {
+        let bytes = std::fs::read(path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let at = text.find(&format!(" {name}="))? + name.len() + 2;
+        Some(
+            text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn real_time_presets_look_ahead_a_few_frames_and_slower_ones_keep_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let lookahead_of = |preset: &str| {
+            let output = dir.path().join(format!("{preset}.mp4"));
+            let settings = EncoderSettings {
+                codec: Codec::H264 {
+                    preset: preset.into(),
+                    crf: 21,
+                },
+                input: PixelFormat::Yuv420p,
+                start_time: 0.0,
+                comment: None,
+            };
+            let mut encoder = Encoder::start(&output, 64, 48, 25.0, &settings).unwrap();
+            for i in 0..12u8 {
+                encoder.write(&vec![i * 10; 64 * 48 * 3 / 2]).unwrap();
+            }
+            encoder.finish().unwrap();
+            x264_setting(&output, "rc_lookahead")
+        };
+        assert_eq!(lookahead_of("veryfast").as_deref(), Some("5"));
+        assert_eq!(lookahead_of("faster").as_deref(), Some("5"));
+        // medium's own look-ahead is 40 frames.
+        assert_eq!(lookahead_of("medium").as_deref(), Some("40"));
     }
 
     #[test]

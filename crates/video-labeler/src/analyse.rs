@@ -120,7 +120,10 @@ pub fn first_pass(
     bar: &ProgressBar,
     segments: Sender<Segment>,
 ) -> Result<FirstPass> {
-    let (frame_tx, frame_rx) = bounded::<Decoded>(6);
+    // A keyframe is a whole decoded frame (6 MB at 1080p): three in the queue are enough to keep
+    // the face work busy (measured: 17 MB less at 1080p than six, with the render queue at two,
+    // and no change in speed beyond the run-to-run spread).
+    let (frame_tx, frame_rx) = bounded::<Decoded>(3);
     let faces_wanted = analyzer.is_some();
     // Frames between keyframes, set by the face work as faces move or stay still.
     let interval = std::sync::atomic::AtomicU64::new(settings.detect_every);

@@ -296,7 +296,7 @@ pub fn second_pass(
     let mut painter = Painter::new(source.height);
     let fps = source.fps;
     // Decoding runs on its own thread, a few frames ahead of drawing and encoding.
-    let (frame_tx, frame_rx) = crossbeam_channel::bounded::<Frame>(3);
+    let (frame_tx, frame_rx) = crossbeam_channel::bounded::<Frame>(2);
     std::thread::scope(|scope| -> Result<SecondPass> {
         let reader = scope.spawn(move || -> Result<()> {
             while !stop.load(Ordering::SeqCst) {
