@@ -438,14 +438,20 @@ fn label_photos(
     models.verify_for(&settings)?;
     let mut analyzer = FaceAnalyzer::load(&models, settings)?;
     let (quiet, format) = (args.quiet.quiet, args.format);
+    let mut stdout = Answers::default();
+    // Once nobody reads the answers (`| head`), labelling goes on only for the files it writes.
+    let writes_files = args.labels_json.is_some() || work.iter().any(|(_, o)| o.is_some());
     if format == photos::Format::Csv {
-        println!("{}", photos::CSV_HEADER);
+        stdout.print(&format!("{}\n", photos::CSV_HEADER))?;
     }
     let mut answers = Vec::new();
     let mut failed = 0;
     for (photo, output) in &work {
         if cli::interrupted() {
             bail!("interrupted");
+        }
+        if stdout.closed && !writes_files {
+            break;
         }
         match photos::label_photo(
             &mut analyzer,
@@ -458,26 +464,24 @@ fn label_photos(
             Ok(faces) => {
                 match format {
                     photos::Format::Text if !quiet => {
-                        print!(
-                            "{}",
-                            photos::describe(
-                                photo,
-                                &faces,
-                                &model.classes,
-                                thresholds.min_probability
-                            )
-                        );
+                        stdout.print(&photos::describe(
+                            photo,
+                            &faces,
+                            &model.classes,
+                            thresholds.min_probability,
+                        ))?;
                         if let Some(output) = output {
-                            println!("  → {}", output.display());
+                            stdout.print(&format!("  → {}\n", output.display()))?;
                         }
                     }
                     photos::Format::Text => {}
                     photos::Format::Csv => {
-                        print!("{}", photos::csv_rows(photo, &faces, &model.classes))
+                        stdout.print(&photos::csv_rows(photo, &faces, &model.classes))?
                     }
-                    photos::Format::Json => {
-                        println!("{}", photos::json_object(photo, &faces, &model.classes))
-                    }
+                    photos::Format::Json => stdout.print(&format!(
+                        "{}\n",
+                        photos::json_object(photo, &faces, &model.classes)
+                    ))?,
                 }
                 if args.labels_json.is_some() {
                     answers.push(photos::json_object(photo, &faces, &model.classes));
@@ -498,6 +502,30 @@ fn label_photos(
         bail!("{failed} of {} photos could not be labelled", work.len());
     }
     Ok(())
+}
+
+/// Standard output for the photos' answers, until its reader goes away (`| head`, a closed
+/// pipe): then nothing more is printed, and that is not an error, as with grep or ripgrep.
+#[derive(Default)]
+struct Answers {
+    closed: bool,
+}
+
+impl Answers {
+    fn print(&mut self, text: &str) -> Result<()> {
+        use std::io::Write;
+        if self.closed {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other.context("cannot write the answers to standard output"),
+        }
+    }
 }
 
 /// The embedder the model was trained on; `--embedder` may only repeat it.

@@ -375,6 +375,46 @@ fn a_photo_is_labelled_and_its_faces_listed_with_their_candidates() {
     assert!(err.contains("destroy the input"), "{err}");
 }
 
+#[test]
+fn answers_piped_into_a_reader_that_stops_early_end_quietly() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for i in 0..6 {
+        std::fs::copy(fixture("obama3.jpg"), photos.join(format!("obama-{i}.jpg"))).unwrap();
+    }
+    let answers = dir.path().join("answers.json");
+    // `video-labeler … --format csv | head -n 1`: the reader takes the header and goes away while
+    // the photos are still being labelled.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("video-labeler"))
+        .env("FACE_MODELS_DIR", testdata::models_dir())
+        .args(["-q", "--format", "csv", "-i"])
+        .arg(&photos)
+        .arg("-m")
+        .arg(&model)
+        .arg("--labels-json")
+        .arg(&answers)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("file,face,name"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(!err.contains("panicked"), "{err}");
+    // The file it was asked to write is complete: every photo is in it.
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&answers).unwrap()).unwrap();
+    assert_eq!(saved["photos"].as_array().unwrap().len(), 6);
+}
+
 /// The columns of one CSV row, unquoted (the test's names have no commas or quotes in them).
 fn csv_fields(line: &str) -> Vec<&str> {
     line.split(',')
