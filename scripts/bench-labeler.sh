@@ -49,7 +49,8 @@ quiet_ffmpeg -stream_loop "$loops" -i "$work/twice1080.mp4" -c copy "$work/twice
 
 fps_of() { sed -nE 's/.*\(([0-9.]+) frames\/s\).*/\1/p'; }
 label() { "$bin/video-labeler" -i "$1" -o "$work/out.mp4" -m "$2" "${@:3}" | fps_of; }
-# ffmpeg alone: decode and encode with the labeler's x264 settings.
+# ffmpeg alone: decode and encode with the labeler's x264 settings (media/src/encode.rs: veryfast
+# looks ahead SHORT_LOOKAHEAD frames).
 ffmpeg_fps() {
     local frames start end
     frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$1")

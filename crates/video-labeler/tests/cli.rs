@@ -23,10 +23,15 @@ fn train(dir: &Path) -> PathBuf {
     testdata::pipeline::obama_biden_model(dir)
 }
 
-fn labeler() -> Command {
-    let mut cmd = Command::cargo_bin("video-labeler").unwrap();
+/// The labeler with the test models, as a process to spawn and talk to.
+fn labeler_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("video-labeler"));
     cmd.env("FACE_MODELS_DIR", testdata::models_dir());
     cmd
+}
+
+fn labeler() -> Command {
+    Command::from_std(labeler_process())
 }
 
 fn probe(video: &Path) -> (u32, u32, String, u64) {
@@ -388,8 +393,7 @@ fn answers_piped_into_a_reader_that_stops_early_end_quietly() {
     let answers = dir.path().join("answers.json");
     // `video-labeler … --format csv | head -n 1`: the reader takes the header and goes away while
     // the photos are still being labelled.
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("video-labeler"))
-        .env("FACE_MODELS_DIR", testdata::models_dir())
+    let mut child = labeler_process()
         .args(["-q", "--format", "csv", "-i"])
         .arg(&photos)
         .arg("-m")
