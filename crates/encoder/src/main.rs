@@ -63,6 +63,12 @@ struct Args {
     #[arg(long)]
     no_grey_views: bool,
 
+    /// Also embed each face as it would look 24 and 40 px tall (SFace only). Small views teach the
+    /// classifier the small faces of group shots, but they also make it readier to name people it
+    /// was not taught: see the README ("How well it names TWICE") before using them.
+    #[arg(long)]
+    small_views: bool,
+
     /// Photos of people who are not members, one folder per person (DIR/<anyone>/): other groups'
     /// idols, dancers, hosts. [default: DATA_DIR/.strangers, when it exists]
     #[arg(long, value_name = "DIR")]
@@ -215,6 +221,7 @@ fn settings(args: &Args) -> Result<EncodeSettings> {
         apply_exif_orientation: !args.no_exif_orientation,
         grey_views: !args.no_grey_views,
         mirror_views: true,
+        small_views: args.small_views,
     })
 }
 
@@ -333,6 +340,7 @@ fn encode_all(
         policy: settings.multi_face,
         views: facecore::Views {
             grey: settings.grey_views,
+            small: settings.small_views,
             mirror: settings.mirror_views,
             chip: args.crops.is_some(),
         },

@@ -20,6 +20,9 @@ pub struct Face {
     pub grey: Option<Embedding>,
     /// The embedding of the face mirrored, when asked for.
     pub mirror: Option<Embedding>,
+    /// The face as a small face would show it, at each of
+    /// [`SMALL_VIEW_HEIGHTS`](crate::embed::SMALL_VIEW_HEIGHTS), when asked for (SFace).
+    pub small: Vec<Embedding>,
     /// The aligned chip, when asked for.
     pub chip: Option<RgbImage>,
 }
@@ -32,6 +35,7 @@ impl Face {
             embedding: embedded.embedding,
             grey: embedded.grey,
             mirror: embedded.mirror,
+            small: embedded.small,
             chip: embedded.chip,
         }
     }
@@ -42,6 +46,8 @@ impl Face {
 pub struct Views {
     /// The face in grey.
     pub grey: bool,
+    /// The face as small faces show it (SFace; dlib gives none).
+    pub small: bool,
     /// The face mirrored left to right.
     pub mirror: bool,
     /// The aligned chip, to look at.
@@ -52,12 +58,14 @@ impl Views {
     /// The embedding alone.
     pub const NONE: Views = Views {
         grey: false,
+        small: false,
         mirror: false,
         chip: false,
     };
     /// The embedding and its mirror view: what a face is scored with.
     pub const MIRROR: Views = Views {
         grey: false,
+        small: false,
         mirror: true,
         chip: false,
     };
@@ -111,6 +119,7 @@ impl FaceAnalyzer {
     ) -> Result<Face, AnalysisError> {
         let options = EmbedOptions {
             grey_view: views.grey,
+            small_views: views.small,
             mirror_view: views.mirror,
             chip: views.chip,
             jitter: self.settings.jitter.max(1),

@@ -131,6 +131,7 @@ fn encodings_reader() {
                 apply_exif_orientation: true,
                 grey_views: true,
                 mirror_views: true,
+                small_views: true,
             },
             images: vec![
                 ImageRecord {

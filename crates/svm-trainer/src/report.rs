@@ -15,7 +15,7 @@ use crate::input::Photo;
 pub struct Report {
     pub embedder: String,
     pub classes: Vec<String>,
-    /// Photos, and rows trained on (photos plus their grey views).
+    /// Photos, and rows trained on (photos plus their mirrored, grey and small views).
     pub photos: usize,
     pub views: usize,
     pub photos_per_class: Vec<usize>,
@@ -316,7 +316,8 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} photos ({} views: each also mirrored and in grey) of {} classes, {} embeddings; \
+        "{} photos ({} views: each also mirrored and in grey, and as small faces when encoded \
+         with --small-views) of {} classes, {} embeddings; \
          method: {}",
         report.photos,
         report.views,

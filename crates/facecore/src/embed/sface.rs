@@ -57,6 +57,25 @@ impl SFace {
         Ok(mirrored)
     }
 
+    /// The chip as a face about `height` pixels tall gives it: its detail averaged down to that
+    /// many pixels, then scaled back up bilinearly, as `alignCrop` scales a small face up.
+    pub fn shrunk(chip: &Mat, height: i32) -> opencv::Result<Mat> {
+        use opencv::imgproc::{resize, INTER_AREA, INTER_LINEAR};
+        let mut small = Mat::default();
+        resize(
+            chip,
+            &mut small,
+            core::Size::new(height, height),
+            0.0,
+            0.0,
+            INTER_AREA,
+        )?;
+        let mut back = Mat::default();
+        let full = core::Size::new(CHIP_SIZE, CHIP_SIZE);
+        resize(&small, &mut back, full, 0.0, 0.0, INTER_LINEAR)?;
+        Ok(back)
+    }
+
     /// The unit-length feature of an aligned chip.
     pub fn feature(&mut self, chip: &Mat) -> opencv::Result<Vec<f32>> {
         let mut feature = Mat::default();

@@ -81,6 +81,11 @@ pub struct EncodeSettings {
     pub grey_views: bool,
     /// Whether each face also gets the embedding of its mirror image.
     pub mirror_views: bool,
+    /// Whether each face also gets embeddings of itself as a small face (24 and 40 px tall), so
+    /// that the classifier learns the faces of group shots (`encoder --small-views`). (Absent
+    /// from files of earlier builds, which had none: read as no.)
+    #[serde(default)]
+    pub small_views: bool,
 }
 
 /// Whose photo it is.
@@ -134,7 +139,8 @@ pub struct EncodedFace {
     pub detection_score: f32,
     pub landmarks: Landmarks5,
     pub embedding: Embedding,
-    /// Embeddings of other views of the same face (its grey version), learned from as well.
+    /// Embeddings of other views of the same face (its grey version, then the face as small faces
+    /// show it), learned from as well.
     pub extra_views: Vec<Embedding>,
     /// The embedding of the face mirrored left to right.
     pub mirror: Option<Embedding>,
@@ -202,6 +208,7 @@ mod tests {
                     apply_exif_orientation: true,
                     grey_views: true,
                     mirror_views: true,
+                    small_views: true,
                 },
                 images: vec![
                     ImageRecord {
