@@ -40,6 +40,7 @@ run() {
 }
 
 run "sface + YuNet (default)"
+run "sface + YuNet, --no-small-views" --no-small-views
 run "sface + YuNet, 1 thread" --threads 1
 run "dlib, HOG, upsample auto" --embedder dlib
 run "dlib, upsample 1 (face_recognition's)" --embedder dlib --upsample 1

@@ -71,9 +71,11 @@ evaluate() {
     done
     cp "$work/all.msgpack" "$dir/encodings.msgpack"
     "$bin/encoder" -q -d "$dir/data" "${with_strangers[@]}" -f "$dir/encodings.msgpack" --embedder "$embedder"
-    local rule
-    rule=$("$bin/svm-trainer" -i "$dir/encodings.msgpack" -o "$dir/model.msgpack" --report "$dir/report.json" --no-cv \
-        | grep -A2 '^decision rule' | head -n 3 | tr -s ' ')
+    local rule small_rule
+    "$bin/svm-trainer" -i "$dir/encodings.msgpack" -o "$dir/model.msgpack" --report "$dir/report.json" --no-cv \
+        > "$dir/trainer.txt"
+    rule=$(grep -A2 '^decision rule' "$dir/trainer.txt" | head -n 3 | tr -s ' ')
+    small_rule=$(grep -A1 '^its decision rule' "$dir/trainer.txt" | head -n 2 | tr -s ' ')
     # Strangers it never saw: trained with one half of them, tested on the other half's photos.
     local held_out=()
     local halves=(0 1)
@@ -91,6 +93,9 @@ evaluate() {
             --labels "$dir/labels/$file.msgpack" --show-guesses
     done
     echo "$name ($per photos of $# members): ${rule//$'\n'/ }"
+    if [ -n "$small_rule" ]; then
+        echo "  faces under the small-face height: ${small_rule//$'\n'/ }"
+    fi
     if [ ${#held_out[@]} -gt 0 ]; then
         echo "  strangers' photos held out of training (two halves of the 14 people), named: ${held_out[*]}"
     fi

@@ -63,11 +63,10 @@ struct Args {
     #[arg(long)]
     no_grey_views: bool,
 
-    /// Also embed each face as it would look 24 and 40 px tall (SFace only). Small views teach the
-    /// classifier the small faces of group shots, but they also make it readier to name people it
-    /// was not taught: see the README ("How well it names TWICE") before using them.
+    /// Do not also embed each face as it would look 24 and 40 px tall. Small views let the trainer
+    /// build a second classifier for the small faces of group shots (SFace only; dlib gets none).
     #[arg(long)]
-    small_views: bool,
+    no_small_views: bool,
 
     /// Photos of people who are not members, one folder per person (DIR/<anyone>/): other groups'
     /// idols, dancers, hosts. [default: DATA_DIR/.strangers, when it exists]
@@ -212,16 +211,18 @@ fn run(args: Args) -> Result<()> {
 }
 
 fn settings(args: &Args) -> Result<EncodeSettings> {
+    let analysis = args
+        .detection
+        .settings(EmbedderKind::default(), args.jitter)?;
     Ok(EncodeSettings {
-        analysis: args
-            .detection
-            .settings(EmbedderKind::default(), args.jitter)?,
+        // The small views come from SFace's aligned chip; dlib has none to give.
+        small_views: !args.no_small_views && analysis.embedder == EmbedderKind::Sface,
+        analysis,
         multi_face: args.multi_face.policy(),
         max_megapixels: args.max_megapixels,
         apply_exif_orientation: !args.no_exif_orientation,
         grey_views: !args.no_grey_views,
         mirror_views: true,
-        small_views: args.small_views,
     })
 }
 

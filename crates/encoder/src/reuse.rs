@@ -49,7 +49,16 @@ impl Previous {
             }
         };
         let same_models = recorded.embedder == Some(settings.analysis.embedder.id());
-        if !same_models || recorded.body.settings != *settings {
+        // A build that stored the small views among the extra views wrote the same settings but
+        // not the separate small views the trainer now needs.
+        let small_views_missing = settings.small_views
+            && recorded
+                .body
+                .images
+                .iter()
+                .filter_map(|record| record.face())
+                .any(|face| face.small_views.is_empty());
+        if !same_models || recorded.body.settings != *settings || small_views_missing {
             if !quiet {
                 eprintln!(
                     "note: the embedding model or settings changed since {} was written; its \

@@ -119,14 +119,13 @@ fn encodes_people_incrementally_with_unicode_names() {
     );
 
     // A changed setting re-encodes everything; so does another embedder, with its own identity.
-    let out = stdout_of(encoder(&data, &output).arg("--small-views"));
-    assert!(out.contains("(3 photos processed, 0 reused)"), "{out}");
-    // Small views: the face as a 24- and a 40-px face shows it, after the grey view; still the
-    // same person, but farther from the photo the smaller the face (less detail survives).
-    match outcome(&read(&output), "obama/obama.jpg") {
+    // Small views (by default): the face as a 24- and a 40-px face shows it; still the same
+    // person, but farther from the photo the smaller the face (less detail survives).
+    match outcome(&file, "obama/obama.jpg") {
         Outcome::Encoded(face) => {
-            let [_, at_24, at_40] = &face.extra_views[..] else {
-                panic!("{} extra views", face.extra_views.len())
+            assert_eq!(face.extra_views.len(), 1, "the grey view");
+            let [at_24, at_40] = &face.small_views[..] else {
+                panic!("{} small views", face.small_views.len())
             };
             let (far, near) = (
                 face.embedding.distance(at_24),
@@ -137,6 +136,12 @@ fn encodes_people_incrementally_with_unicode_names() {
                 "the 24-px view is {far} from the photo, the 40-px one {near}"
             );
         }
+        other => panic!("{other:?}"),
+    }
+    let out = stdout_of(encoder(&data, &output).arg("--no-small-views"));
+    assert!(out.contains("(3 photos processed, 0 reused)"), "{out}");
+    match outcome(&read(&output), "obama/obama.jpg") {
+        Outcome::Encoded(face) => assert!(face.small_views.is_empty()),
         other => panic!("{other:?}"),
     }
     let out = stdout_of(encoder(&data, &output).arg("--no-grey-views"));

@@ -186,8 +186,8 @@ impl Examined {
                 detection_score: face.detection.score,
                 landmarks: face.landmarks,
                 embedding: face.embedding.clone(),
-                // The grey view first, then the small ones.
-                extra_views: face.grey.iter().chain(&face.small).cloned().collect(),
+                extra_views: face.grey.iter().cloned().collect(),
+                small_views: face.small.clone(),
                 mirror: face.mirror.clone(),
                 faces_found: faces.count as u32,
                 image_width: facts.width,

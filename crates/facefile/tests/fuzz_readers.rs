@@ -114,6 +114,7 @@ fn encodings_reader() {
         landmarks: [Point { x: 3, y: 4 }; 5],
         embedding: embedding(1.0),
         extra_views: vec![embedding(2.0)],
+        small_views: vec![embedding(3.0)],
         mirror: Some(embedding(3.0)),
         faces_found: 1,
         image_width: 100,
@@ -203,6 +204,7 @@ fn model_reader() {
             rule: rule.clone(),
             summary: TrainingSummary::default(),
             colours: Vec::new(),
+            small_faces: None,
         },
     );
     fuzz("model.msgpack", svm.clone(), ROUNDS);
@@ -259,6 +261,7 @@ fn four_class_model() -> Stamped<Classifier> {
             },
             summary: TrainingSummary::default(),
             colours: Vec::new(),
+            small_faces: None,
         },
     )
 }
@@ -341,6 +344,7 @@ fn labels_reader() {
             classes: vec!["Mina".into()],
             min_probability: 0.4,
             max_distance: Some(0.9),
+            small_faces: None,
             frames: (0..2)
                 .map(|index| FrameLabels {
                     index,
@@ -367,6 +371,8 @@ fn labels_reader() {
                 }],
                 unknown_reason: Some("too far".into()),
                 lost_to_another: None,
+                face_height: 30.0,
+                small_face: true,
             }],
             cuts: vec![0],
         },

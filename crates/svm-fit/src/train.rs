@@ -171,6 +171,7 @@ pub fn fit_plan(dataset: &Dataset, plan: &Plan, seed: u64) -> Classifier {
         },
         summary: TrainingSummary::default(),
         colours: Vec::new(),
+        small_faces: None,
     }
 }
 

@@ -17,6 +17,10 @@ pub struct Photo {
     pub embedding: Embedding,
     pub mirror: Option<Embedding>,
     pub extra_views: Vec<Embedding>,
+    /// The face as small faces show it (encoded with small views): for the small-face classifier.
+    pub small_views: Vec<Embedding>,
+    /// The face's height in its photo (pixels; unknown for CSV): which classifier names it.
+    pub face_height: Option<f32>,
 }
 
 /// Photos with their names, and the model that produced them.
@@ -76,6 +80,8 @@ fn read_encodings(path: &Path, bytes: &[u8]) -> Result<Input> {
                 embedding: face.embedding.clone(),
                 mirror: face.mirror.clone(),
                 extra_views: face.extra_views.clone(),
+                small_views: face.small_views.clone(),
+                face_height: Some(face.bbox.height() as f32),
             })
         })
         .collect();
@@ -156,6 +162,8 @@ fn read_csv(path: &Path, bytes: &[u8], embedder: EmbedderKind) -> Result<Input> 
             embedding: Embedding::new(embedding).expect("finite values checked"),
             mirror: None,
             extra_views: Vec::new(),
+            small_views: Vec::new(),
+            face_height: None,
         });
     }
     if photos.is_empty() {

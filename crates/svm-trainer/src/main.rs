@@ -4,13 +4,13 @@
 mod input;
 mod plot;
 mod report;
+mod small_faces;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use classifier::Thresholds;
 use cli::args::EmbedderArg;
 use cli::QuietArg;
 use facefile::format::model::{Classifier, ClassifierFile, Method};
@@ -114,6 +114,12 @@ struct Args {
     #[arg(long)]
     force: bool,
 
+    /// With small views in the encodings (the encoder's default): faces shorter than this (pixels)
+    /// are named by a second classifier that also learned each photo as a 24- and a 40-px face
+    /// shows it; 0: one classifier for every face.
+    #[arg(long, value_name = "PX", default_value_t = small_faces::DEFAULT_SMALL_FACE_HEIGHT)]
+    small_face_height: f32,
+
     /// Skip the cross-validated accuracy report (faster on big datasets; the rule is still learned).
     #[arg(long)]
     no_cv: bool,
@@ -199,11 +205,23 @@ fn run(args: Args) -> Result<()> {
     let started = Instant::now();
     let fitted = svm_fit::fit_model(&dataset, &config)
         .with_context(|| format!("cannot train on {}", args.input.display()))?;
-    let fit_seconds = started.elapsed().as_secs_f64();
     let mut model = fitted.classifier.clone();
     model.summary.data_folders = data_folders;
     if let Some(threshold) = args.threshold {
         model.rule.min_probability = threshold;
+    }
+    let small = small_faces::fit(&photos, input.embedder, &config, args.small_face_height)?;
+    // Both classifiers count in the time to fit.
+    let fit_seconds = started.elapsed().as_secs_f64();
+    if let Some(mut small_faces) = small
+        .as_ref()
+        .map(|(small_faces, _, _)| small_faces.clone())
+    {
+        small_faces.model.summary.data_folders = model.summary.data_folders.clone();
+        if let Some(threshold) = args.threshold {
+            small_faces.model.rule.min_probability = threshold;
+        }
+        model.small_faces = Some(small_faces);
     }
 
     let cv_started = Instant::now();
@@ -224,6 +242,12 @@ fn run(args: Args) -> Result<()> {
         fit_seconds,
         test.as_ref(),
     );
+    let report = Report {
+        small_faces: small.as_ref().map(|(small_faces, fitted, dataset)| {
+            report::small_faces_report(small_faces, fitted, dataset, args.precision, args.threshold)
+        }),
+        ..report
+    };
 
     // The plot first: if it cannot be drawn, nothing is written and the error says why. With
     // nothing cross-validated there is no matrix to draw, which is said (not an error: the model
@@ -247,6 +271,9 @@ fn run(args: Args) -> Result<()> {
         })
         .unwrap_or_default();
     model.colours = facefile::colours::assign(&model.classes, &previous);
+    if let Some(small) = &mut model.small_faces {
+        small.model.colours = model.colours.clone();
+    }
     let file: ClassifierFile = Stamped::new(
         format!("svm-trainer {}", env!("CARGO_PKG_VERSION")),
         Some(input.embedder.id()),
@@ -275,6 +302,16 @@ fn run(args: Args) -> Result<()> {
 }
 
 fn check_args(args: &Args) -> Result<()> {
+    cli::usage_ensure(
+        args.small_face_height.is_finite() && args.small_face_height >= 0.0,
+        || {
+            format!(
+                "--small-face-height is a face height in pixels (e.g. 64), or 0 for one classifier \
+                 for every face; got {}",
+                args.small_face_height
+            )
+        },
+    )?;
     if let Some(threshold) = args.threshold {
         cli::usage_ensure((0.0..=1.0).contains(&threshold), || {
             format!("--threshold must be between 0 and 1, got {threshold}")
@@ -400,7 +437,6 @@ fn build_report(
         _ => None,
     };
     let choice = operating.map(|data| data.choose(args.precision));
-    let thresholds = Thresholds::from_rule(&model.rule, None);
     Report {
         embedder: dataset.embedder.to_string(),
         classes: dataset.classes.clone(),
@@ -427,7 +463,7 @@ fn build_report(
                 cv_started.elapsed().as_secs_f64(),
             )
         }),
-        test: test
-            .map(|test| report::test_report(model, dataset.embedder, &thresholds, &test.photos)),
+        test: test.map(|test| report::test_report(model, dataset.embedder, &test.photos)),
+        small_faces: None,
     }
 }

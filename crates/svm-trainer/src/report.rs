@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use classifier::{decide, Predictor, Thresholds};
-use facefile::format::model::{Classifier, RuleOrigin};
+use facefile::format::model::{Classifier, RuleOrigin, SmallFaces};
 use serde::Serialize;
 use svm_fit::rule::members::Choice;
 use svm_fit::{CrossValidation, OperatingData};
@@ -15,7 +15,7 @@ use crate::input::Photo;
 pub struct Report {
     pub embedder: String,
     pub classes: Vec<String>,
-    /// Photos, and rows trained on (photos plus their mirrored, grey and small views).
+    /// Photos, and rows trained on (photos plus their mirrored and grey views).
     pub photos: usize,
     pub views: usize,
     pub photos_per_class: Vec<usize>,
@@ -30,6 +30,35 @@ pub struct Report {
     pub fit_seconds: f64,
     pub cross_validation: Option<CvReport>,
     pub test: Option<TestReport>,
+    /// The classifier for faces under a height, when the photos have small views.
+    pub small_faces: Option<SmallFacesReport>,
+}
+
+/// The small-face classifier: its height, what it learned from, and its own rule.
+#[derive(Debug, Serialize)]
+pub struct SmallFacesReport {
+    pub below_height: f32,
+    /// Rows it trained on (each photo's views, and its small views).
+    pub views: usize,
+    pub rule: RuleReport,
+}
+
+pub fn small_faces_report(
+    small: &SmallFaces,
+    fitted: &svm_fit::FittedModel,
+    dataset: &svm_fit::Dataset,
+    precision: f64,
+    threshold_override: Option<f64>,
+) -> SmallFacesReport {
+    let choice = match &fitted.evidence {
+        svm_fit::Evidence::Members(data) => Some(data.choose(precision)),
+        _ => None,
+    };
+    SmallFacesReport {
+        below_height: small.below_height,
+        views: dataset.len(),
+        rule: rule_report(&fitted.classifier, choice.as_ref(), threshold_override),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -257,20 +286,24 @@ pub fn cv_report(
 
 /// Scores the model on held-out photos: members are photos of people it knows, the rest are
 /// strangers.
+/// Each photo is named as the labeler would name it: by the classifier for its face's height, with
+/// that classifier's rule.
 pub fn test_report(
     model: &Classifier,
     embedder: facefile::EmbedderKind,
-    thresholds: &Thresholds,
     photos: &[Photo],
 ) -> TestReport {
-    let predictor = Predictor::new(model);
     let (mut members, mut strangers) = (0usize, 0usize);
     let (mut top1, mut right, mut wrong, mut accepted) = (0usize, 0usize, 0usize, 0usize);
     let unit = embedder.unit_length();
     for photo in photos {
+        let classifier = photo
+            .face_height
+            .map_or(model, |height| model.for_face_height(height));
+        let thresholds = Thresholds::from_rule(&classifier.rule, None);
         let probe = classifier::face_vector(&photo.embedding, photo.mirror.as_ref(), unit);
-        let prediction = predictor.predict(&probe);
-        let named = decide(&prediction, thresholds).class();
+        let prediction = Predictor::new(classifier).predict(&probe);
+        let named = decide(&prediction, &thresholds).class();
         let member = (!photo.stranger)
             .then(|| model.classes.iter().position(|c| *c == photo.name))
             .flatten();
@@ -316,8 +349,7 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} photos ({} views: each also mirrored and in grey, and as small faces when encoded \
-         with --small-views) of {} classes, {} embeddings; \
+        "{} photos ({} views: each also mirrored and in grey) of {} classes, {} embeddings; \
          method: {}",
         report.photos,
         report.views,
@@ -349,7 +381,16 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "no cross-validation (--no-cv)");
         }
     }
-    render_rule(&mut out, report);
+    render_rule(&mut out, &report.rule, "decision rule", &report.curve);
+    if let Some(small) = &report.small_faces {
+        let _ = writeln!(
+            out,
+            "\nfaces shorter than {} px (group shots) are named by a second classifier, which also \
+             learned each photo as a 24- and a 40-px face shows it ({} views)",
+            small.below_height, small.views
+        );
+        render_rule(&mut out, &small.rule, "its decision rule", &[]);
+    }
     if let Some(test) = &report.test {
         let _ = writeln!(
             out,
@@ -435,14 +476,14 @@ fn render_cv(out: &mut String, report: &Report, cv: &CvReport) {
     }
 }
 
-fn render_rule(out: &mut String, report: &Report) {
-    let rule = &report.rule;
+/// The rule in words; `curve`: the main rule's coverage at each precision (members-only rules).
+fn render_rule(out: &mut String, rule: &RuleReport, heading: &str, curve: &[CurvePoint]) {
     let probability = rule.threshold_override.unwrap_or(rule.min_probability);
     match rule.max_distance {
         None => {
             let _ = writeln!(
                 out,
-                "\ndecision rule: a face is named when its best candidate among the members has \
+                "\n{heading}: a face is named when its best candidate among the members has \
                  probability ≥ {probability:.3} (the rest goes to \"someone else\"); otherwise \
                  Unknown"
             );
@@ -450,7 +491,7 @@ fn render_rule(out: &mut String, report: &Report) {
         Some(distance) => {
             let _ = writeln!(
                 out,
-                "\ndecision rule: a face is named when its best candidate has probability ≥ \
+                "\n{heading}: a face is named when its best candidate has probability ≥ \
                  {probability:.3} and a training photo of her within distance {distance:.3}; \
                  otherwise Unknown"
             );
@@ -549,10 +590,9 @@ fn render_rule(out: &mut String, report: &Report) {
          new track when a face lies farther than {:.3} from its track's mean",
         rule.split_distance
     );
-    if !report.curve.is_empty() {
+    if !curve.is_empty() {
         let _ = writeln!(out, "  coverage at each precision: {}", {
-            report
-                .curve
+            curve
                 .iter()
                 .map(|p| format!("{} → {}", percent(p.precision_target), percent(p.coverage)))
                 .collect::<Vec<_>>()

@@ -390,6 +390,8 @@ fn synthetic_encodings(
                         landmarks: [facefile::Point { x: 0, y: 0 }; 5],
                         embedding: face_near(centre, i, 0.6),
                         extra_views: Vec::new(),
+                        // The face as a small face shows it: the same person, blurred.
+                        small_views: vec![face_near(centre, i + 2000, 0.9)],
                         mirror: Some(face_near(centre, i + 1000, 0.6)),
                         faces_found: 1,
                         image_width: 100,
@@ -476,9 +478,28 @@ fn strangers_set_the_rule_and_people_it_never_saw_stay_unknown() {
         "fewer than 100: none may be named"
     );
     assert!(point.coverage > 0.9, "{point:?}");
+    // The photos have small views: a second classifier, for small faces, with its own rule set
+    // on the strangers the same way.
+    let small = model.small_faces.as_ref().expect("a small-face classifier");
+    assert_eq!(small.below_height, 64.0);
+    assert_eq!(small.model.classes, model.classes);
+    assert!(
+        matches!(small.model.rule.origin, RuleOrigin::Strangers(_)),
+        "{:?}",
+        small.model.rule
+    );
+    assert!(
+        small.model.training.len() > model.training.len(),
+        "it also learned the small views"
+    );
+    assert!(
+        out.contains("faces shorter than 64 px (group shots) are named by a second classifier"),
+        "{out}"
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
     assert_eq!(report["rule"]["origin"], "strangers");
+    assert_eq!(report["small_faces"]["rule"]["origin"], "strangers");
     let test = &report["test"];
     assert_eq!(
         (test["members"].as_u64(), test["strangers"].as_u64()),

@@ -12,10 +12,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
-use classifier::Thresholds;
+use classifier::Rules;
 use crossbeam_channel::{bounded, Sender};
 use facecore::{FaceAnalyzer, Picture};
-use facefile::format::model::Classifier;
 use indicatif::ProgressBar;
 use opencv::core::Mat;
 
@@ -87,8 +86,7 @@ pub struct Analysis {
 
 /// What everything is decided with.
 pub struct Naming<'a> {
-    pub model: &'a Classifier,
-    pub thresholds: &'a Thresholds,
+    pub rules: &'a Rules<'a>,
 }
 
 /// One decoded frame, as the reader hands it over.
@@ -250,13 +248,7 @@ fn hand_over(
     // nobody is on).
     let shown_until =
         crate::render::shown_until(&tracks, &[until + 1], until + 1, settings.hold_frames);
-    let named = decide::decide_tracks(
-        tracks,
-        &shown_until,
-        naming.model,
-        naming.thresholds,
-        pending.tracker.next_id,
-    );
+    let named = decide::decide_tracks(tracks, &shown_until, naming.rules, pending.tracker.next_id);
     pending.tracker.next_id = named.next_id;
     pending.tracker.splits += named.splits;
     let ends =

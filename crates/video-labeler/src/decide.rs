@@ -5,8 +5,7 @@
 //! rule, or Unknown). A track that keeps its name in some frames and loses it in others is split
 //! there, so every track has one name; one that lost its name shows "Unknown (Mina?)".
 
-use classifier::{decide, Decision, Predictor, Thresholds};
-use facefile::format::model::Classifier;
+use classifier::{decide, Decision, Predictor, Rules, Thresholds};
 use facefile::Embedding;
 
 use crate::tracker::{Sighting, Track};
@@ -98,16 +97,15 @@ pub fn decide_face(
     }
 }
 
-/// The decisions for faces seen together (the faces of one photo): the most likely assignment in
-/// which nobody is named twice.
-pub fn decide_together(
-    predictor: &Predictor,
-    embeddings: &[Embedding],
-    thresholds: &Thresholds,
-) -> Vec<TrackDecision> {
-    let options: Vec<Options> = embeddings
+/// The decisions for faces seen together (the faces of one photo, each with its height in pixels):
+/// the most likely assignment in which nobody is named twice.
+pub fn decide_together(faces: &[(Embedding, f32)], rules: &Rules) -> Vec<TrackDecision> {
+    let options: Vec<Options> = faces
         .iter()
-        .map(|e| options(predictor, e, thresholds))
+        .map(|(e, height)| {
+            let (model, thresholds) = rules.for_height(*height);
+            options(&Predictor::new(model), e, &thresholds)
+        })
         .collect();
     let choices: Vec<Vec<(usize, f64)>> = options
         .iter()
@@ -140,18 +138,18 @@ pub struct Named {
 pub fn decide_tracks(
     tracks: Vec<Track>,
     shown_until: &[u64],
-    model: &Classifier,
-    thresholds: &Thresholds,
+    rules: &Rules,
     next_id: u32,
 ) -> Named {
-    let predictor = Predictor::new(model);
     let options: Vec<Option<Options>> = tracks
         .iter()
         .map(|track| {
+            // A small face (by its median size) is named by the model's small-face classifier.
+            let (model, thresholds) = rules.for_height(track.median_face_height());
             track
                 .evidence
                 .mean()
-                .map(|mean| options(&predictor, &mean, thresholds))
+                .map(|mean| options(&Predictor::new(model), &mean, &thresholds))
         })
         .collect();
     let spans: Vec<(u64, u64)> = tracks
@@ -453,7 +451,8 @@ mod tests {
     }
 
     use facefile::format::model::{
-        DecisionRule, Method, NearestNeighbourModel, RuleOrigin, TrainingFace, TrainingSummary,
+        Classifier, DecisionRule, Method, NearestNeighbourModel, RuleOrigin, SmallFaces,
+        TrainingFace, TrainingSummary,
     };
     use facefile::BoundingBox;
 
@@ -491,14 +490,19 @@ mod tests {
             },
             summary: TrainingSummary::default(),
             colours: Vec::new(),
+            small_faces: None,
         }
     }
 
-    /// A track seen every 5 frames from `first` to `last`, all its faces `face`.
+    /// A track seen every 5 frames from `first` to `last`, all its faces `face`, 40 px tall.
     fn track(id: u32, first: u64, last: u64, face: &Embedding) -> Track {
+        sized_track(id, first, last, face, 40)
+    }
+
+    fn sized_track(id: u32, first: u64, last: u64, face: &Embedding, height: i32) -> Track {
         let sighting = |frame| Sighting {
             frame,
-            bbox: BoundingBox::new(frame as i32, 0, frame as i32 + 40, 40),
+            bbox: BoundingBox::new(frame as i32, 0, frame as i32 + height, height),
         };
         let mut track = Track::new(id, sighting(first), true);
         for frame in (first + 5..=last).step_by(5) {
@@ -511,12 +515,11 @@ mod tests {
     #[test]
     fn a_name_goes_to_the_likelier_face_and_a_track_that_loses_it_for_a_while_is_split() {
         let model = model();
-        let thresholds = Thresholds::from_rule(&model.rule, None);
         // Both look like Jihyo; the first much more.
         let sure = track(0, 0, 30, &unit(1.0, 0.05));
         let unsure = track(1, 20, 50, &unit(1.0, 0.3));
         let until = vec![30, 50];
-        let named = decide_tracks(vec![sure, unsure], &until, &model, &thresholds, 2);
+        let named = decide_tracks(vec![sure, unsure], &until, &Rules::new(&model, None), 2);
         assert_eq!(named.splits, 1);
         // (id, first frame, last frame, name, name lost to another face)
         type Piece = (u32, u64, u64, Option<usize>, Option<usize>);
@@ -547,6 +550,30 @@ mod tests {
         // The first piece is drawn up to the split, never beside the second.
         assert_eq!(named.tracks[1].shown_until, Some(30));
         assert_eq!(named.tracks[2].sightings[0].bbox.left, 31, "interpolated");
+    }
+
+    #[test]
+    fn small_faces_are_named_by_the_small_face_classifier() {
+        // The small-face classifier has learned Jihyo's small face at (0.6, 0.8), which the main
+        // classifier takes for Mina.
+        let mut small = model();
+        small.training[0].embedding = unit(0.6, 0.8);
+        small.training[1].embedding = unit(-0.6, 0.8);
+        let mut two = model();
+        two.small_faces = Some(SmallFaces {
+            below_height: 64.0,
+            model: Box::new(small),
+        });
+        let rules = Rules::new(&two, None);
+        let face = unit(0.6, 0.8);
+        let decide_one = |height| {
+            let named = decide_tracks(vec![sized_track(0, 0, 10, &face, height)], &[10], &rules, 1);
+            named.decisions[0].class
+        };
+        assert_eq!(decide_one(40), Some(0), "a small face");
+        assert_eq!(decide_one(120), Some(1), "a close-up: the main classifier");
+        let photo = decide_together(&[(face.clone(), 30.0), (face, 200.0)], &rules);
+        assert_eq!((photo[0].class, photo[1].class), (Some(0), Some(1)));
     }
 
     #[test]

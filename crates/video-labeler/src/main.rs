@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use classifier::Thresholds;
+use classifier::Rules;
 use cli::{DetectionArgs, ModelsArg, QuietArg};
 use facecore::{FaceAnalyzer, ModelDir};
 use facefile::format::model::ClassifierFile;
@@ -188,12 +188,12 @@ fn run(args: Args) -> Result<()> {
     let model_file = ClassifierFile::read(&args.model)?;
     let embedder = model_embedder(&args, &model_file)?;
     let model = &model_file.body;
-    let thresholds = Thresholds::from_rule(&model.rule, args.threshold);
+    let rules = Rules::new(model, args.threshold);
     outputs::check_paths(&args)?;
     outputs::check_not_training_data(&args, model)?;
     let settings = args.detection.settings(embedder, 1)?;
     if photos::is_photo_input(&args.input) {
-        return label_photos(&args, settings, model, &thresholds);
+        return label_photos(&args, settings, model, &rules);
     }
     let Some(output) = args.output.clone() else {
         return Err(cli::UsageError(format!(
@@ -304,10 +304,7 @@ fn run(args: Args) -> Result<()> {
                 unit: embedder.unit_length(),
                 hold_frames,
             },
-            &analyse::Naming {
-                model,
-                thresholds: &thresholds,
-            },
+            &analyse::Naming { rules: &rules },
             stop,
             &first_bar,
             segment_tx,
@@ -358,7 +355,7 @@ fn run(args: Args) -> Result<()> {
             output: &output,
             source: &first_source,
             model: &model_file,
-            thresholds: &thresholds,
+            rules: &rules,
             analysis: &analysis,
             decisions: &decisions,
             rendered: &rendered,
@@ -414,7 +411,7 @@ fn label_photos(
     args: &Args,
     settings: facefile::AnalysisSettings,
     model: &facefile::format::model::Classifier,
-    thresholds: &Thresholds,
+    rules: &Rules,
 ) -> Result<()> {
     for (flag, given) in [
         ("--labels", args.labels.is_some()),
@@ -455,8 +452,7 @@ fn label_photos(
         }
         match photos::label_photo(
             &mut analyzer,
-            model,
-            thresholds,
+            rules,
             photo,
             output.as_deref(),
             args.show_guesses,
@@ -464,12 +460,7 @@ fn label_photos(
             Ok(faces) => {
                 match format {
                     photos::Format::Text if !quiet => {
-                        stdout.print(&photos::describe(
-                            photo,
-                            &faces,
-                            &model.classes,
-                            thresholds.min_probability,
-                        ))?;
+                        stdout.print(&photos::describe(photo, &faces, &model.classes))?;
                         if let Some(output) = output {
                             stdout.print(&format!("  → {}\n", output.display()))?;
                         }

@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use classifier::Thresholds;
-use facefile::format::labels::{Candidate, Labels, LabelsFile, TrackSummary, VideoInfo};
+use classifier::Rules;
+use facefile::format::labels::{
+    Candidate, Labels, LabelsFile, SmallFaceThresholds, TrackSummary, VideoInfo,
+};
 use facefile::format::model::{Classifier, ClassifierFile};
 use facefile::Stamped;
 
@@ -171,7 +173,7 @@ pub struct Results<'a> {
     pub output: &'a std::path::Path,
     pub source: &'a VideoSource,
     pub model: &'a ClassifierFile,
-    pub thresholds: &'a Thresholds,
+    pub rules: &'a Rules<'a>,
     pub analysis: &'a Analysis,
     pub decisions: &'a [TrackDecision],
     pub rendered: &'a Rendered,
@@ -181,7 +183,7 @@ pub struct Results<'a> {
 pub fn write_all(args: &Args, results: &Results) -> Result<()> {
     let Results {
         model,
-        thresholds,
+        rules,
         analysis,
         decisions,
         rendered,
@@ -227,8 +229,11 @@ pub fn write_all(args: &Args, results: &Results) -> Result<()> {
                 .collect::<Vec<_>>(),
             video: page::relative_path(dir, args.page_video.as_deref().unwrap_or(results.output)),
             faces: rendered.faces.clone(),
-            min_probability: thresholds.min_probability,
-            max_distance: thresholds.max_distance,
+            min_probability: rules.main().min_probability,
+            max_distance: rules.main().max_distance,
+            small_faces: rules
+                .small()
+                .map(|(height, thresholds)| (height, thresholds.min_probability)),
             colours: &colours,
         };
         facefile::fs::write_atomic(&dir.join("index.html"), page.html().as_bytes())?;
@@ -240,7 +245,7 @@ fn labels(args: &Args, results: &Results) -> LabelsFile {
     let Results {
         source,
         model,
-        thresholds,
+        rules,
         analysis,
         decisions,
         rendered,
@@ -269,6 +274,8 @@ fn labels(args: &Args, results: &Results) -> LabelsFile {
                 .collect(),
             unknown_reason: decision.reason.clone(),
             lost_to_another: decision.lost_to_another.map(|c| classes[c].clone()),
+            face_height: track.median_face_height(),
+            small_face: rules.is_small(track.median_face_height()),
         })
         .collect();
     Stamped::new(
@@ -284,8 +291,15 @@ fn labels(args: &Args, results: &Results) -> LabelsFile {
                 rotation: source.rotation,
             },
             classes: classes.clone(),
-            min_probability: thresholds.min_probability,
-            max_distance: thresholds.max_distance,
+            min_probability: rules.main().min_probability,
+            max_distance: rules.main().max_distance,
+            small_faces: rules
+                .small()
+                .map(|(below_height, thresholds)| SmallFaceThresholds {
+                    below_height,
+                    min_probability: thresholds.min_probability,
+                    max_distance: thresholds.max_distance,
+                }),
             frames: rendered.frames.clone(),
             tracks,
             cuts: analysis.cuts.clone(),

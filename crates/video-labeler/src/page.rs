@@ -29,6 +29,8 @@ pub struct Page<'a> {
     pub min_probability: f64,
     /// The rule's distance limit (none for a rule set on strangers).
     pub max_distance: Option<f32>,
+    /// The small-face classifier's height and probability, when the model has one.
+    pub small_faces: Option<(f32, f64)>,
     pub colours: &'a Colours,
 }
 
@@ -309,6 +311,18 @@ impl Page<'_> {
 
     /// The rule in words, without "at least 0 % sure".
     fn rule_text(&self) -> String {
+        let rule = self.main_rule_text();
+        match self.small_faces {
+            Some((height, probability)) => format!(
+                "{rule}; faces under {height:.0} px, by a classifier for small faces, when it is at \
+                 least {:.0}% sure",
+                (probability * 100.0).round()
+            ),
+            None => rule,
+        }
+    }
+
+    fn main_rule_text(&self) -> String {
         let percent = (self.min_probability * 100.0).round();
         match (percent >= 1.0, self.max_distance.is_some()) {
             (true, true) => format!(
@@ -548,6 +562,7 @@ mod tests {
             faces: vec![Some(vec![1, 2, 3]), None],
             min_probability: 0.5,
             max_distance: Some(1.0),
+            small_faces: None,
             colours: &Colours::of_model_colours(vec![[230, 25, 75], [60, 180, 75]]),
         };
         let html = page.html();
@@ -573,11 +588,18 @@ mod tests {
         let open = Page {
             min_probability: 0.001,
             max_distance: None,
+            small_faces: Some((64.0, 0.3)),
             ..page
         };
         let html = open.html();
         assert!(!html.contains("at least 0%"), "{html}");
         assert!(html.contains("close enough to her photos"));
+        assert!(
+            html.contains(
+                "faces under 64 px, by a classifier for small faces, when it is at least 30% sure"
+            ),
+            "{html}"
+        );
     }
 
     #[test]

@@ -6,9 +6,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use classifier::{Predictor, Thresholds};
+use classifier::Rules;
 use facecore::{DecodeOptions, FaceAnalyzer, Picture};
-use facefile::format::model::Classifier;
 use facefile::BoundingBox;
 
 use crate::decide::{decide_together, TrackDecision};
@@ -50,6 +49,8 @@ pub fn is_photo_input(path: &Path) -> bool {
 pub struct NamedFace {
     pub bbox: BoundingBox,
     pub decision: TrackDecision,
+    /// The probability a name needed (the small-face classifier's for a small face).
+    pub min_probability: f64,
 }
 
 /// The photos to label and where each labelled copy goes (none without `output`): a photo to
@@ -127,27 +128,26 @@ fn with_comment(jpeg: Vec<u8>, comment: &[u8]) -> Vec<u8> {
 pub fn name_faces(
     analyzer: &mut FaceAnalyzer,
     picture: &Picture,
-    model: &Classifier,
-    thresholds: &Thresholds,
+    rules: &Rules,
 ) -> Result<Vec<NamedFace>> {
-    let predictor = Predictor::new(model);
     let unit = analyzer.settings().embedder.unit_length();
     let detections = analyzer.detect(picture, None)?;
     let mut probes = Vec::new();
     for detection in &detections {
         let face = analyzer.embed(picture, detection, facecore::Views::MIRROR)?;
-        probes.push(classifier::face_vector(
-            &face.embedding,
-            face.mirror.as_ref(),
-            unit,
-        ));
+        let probe = classifier::face_vector(&face.embedding, face.mirror.as_ref(), unit);
+        probes.push((probe, detection.bbox.height() as f32));
     }
     Ok(detections
         .iter()
-        .zip(decide_together(&predictor, &probes, thresholds))
+        .zip(decide_together(&probes, rules))
         .map(|(detection, decision)| NamedFace {
             bbox: detection.bbox,
             decision,
+            min_probability: rules
+                .for_height(detection.bbox.height() as f32)
+                .1
+                .min_probability,
         })
         .collect())
 }
@@ -170,12 +170,7 @@ pub const CSV_HEADER: &str =
     "file,face,name,probability,left,top,right,bottom,best_guess,best_guess_probability";
 
 /// What is printed for one photo, in words.
-pub fn describe(
-    photo: &Path,
-    faces: &[NamedFace],
-    classes: &[String],
-    min_probability: f64,
-) -> String {
+pub fn describe(photo: &Path, faces: &[NamedFace], classes: &[String]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -199,12 +194,12 @@ pub fn describe(
                 classes[c]
             ),
             (None, None) => match face.decision.candidates.first() {
-                Some(&(c, p)) if p < min_probability => format!(
+                Some(&(c, p)) if p < face.min_probability => format!(
                     "Unknown: matches none of the people the model knows (the closest, {}, at \
                      {:.0}%, under the {:.0}% a name needs)",
                     classes[c],
                     p * 100.0,
-                    min_probability * 100.0
+                    face.min_probability * 100.0
                 ),
                 Some(&(c, _)) => format!(
                     "Unknown: matches none of the people the model knows (the closest, {}: {})",
@@ -293,8 +288,7 @@ pub fn json_object(photo: &Path, faces: &[NamedFace], classes: &[String]) -> ser
 /// Labels one photo: names its faces and, with `output`, writes the labelled copy.
 pub fn label_photo(
     analyzer: &mut FaceAnalyzer,
-    model: &Classifier,
-    thresholds: &Thresholds,
+    rules: &Rules,
     photo: &Path,
     output: Option<&Path>,
     show_guesses: bool,
@@ -302,15 +296,15 @@ pub fn label_photo(
     let decoded = facecore::decode_file(photo, &DecodeOptions::default())
         .with_context(|| format!("cannot read the photo {}", photo.display()))?;
     let picture = Picture::from_rgb(decoded.image);
-    let faces = name_faces(analyzer, &picture, model, thresholds)?;
+    let faces = name_faces(analyzer, &picture, rules)?;
     if let Some(output) = output {
         let mut canvas = picture.bgr()?.clone();
         let mut painter = Painter::new(picture.height());
         let texts: Vec<String> = faces
             .iter()
-            .map(|face| label_text(&face.decision, &model.classes, show_guesses))
+            .map(|face| label_text(&face.decision, &rules.model().classes, show_guesses))
             .collect();
-        let colours = Colours::of_model(model);
+        let colours = Colours::of_model(rules.model());
         let drawn: Vec<Labelled> = faces
             .iter()
             .zip(&texts)
@@ -343,6 +337,7 @@ mod tests {
                 lost_to_another: None,
                 reason: Some(reason.into()),
             },
+            min_probability: 0.6,
         }
     }
 
@@ -350,23 +345,13 @@ mod tests {
     fn a_face_far_from_everyone_is_said_to_match_nobody() {
         let classes = ["Momo".to_string(), "Sana".to_string()];
         let photo = Path::new("p.jpg");
-        let unsure = describe(
-            photo,
-            &[unknown(0.2, "best candidate at 20%")],
-            &classes,
-            0.6,
-        );
+        let unsure = describe(photo, &[unknown(0.2, "best candidate at 20%")], &classes);
         assert!(
             unsure.contains("face 1 at (10, 20), 41×51 px: Unknown: matches none of the people \
                              the model knows (the closest, Sana, at 20%, under the 60% a name needs)"),
             "{unsure}"
         );
-        let far = describe(
-            photo,
-            &[unknown(0.9, "farther from her photos")],
-            &classes,
-            0.6,
-        );
+        let far = describe(photo, &[unknown(0.9, "farther from her photos")], &classes);
         assert!(
             far.contains("matches none of the people the model knows (the closest, Sana: farther"),
             "{far}"

@@ -105,6 +105,14 @@ impl Track {
         self.sightings[0].frame
     }
 
+    /// The height (pixels) of its middle-sized face: how big the person is on screen, steady
+    /// under a few boxes that are too large or too small.
+    pub fn median_face_height(&self) -> f32 {
+        let mut heights: Vec<i32> = self.sightings.iter().map(|s| s.bbox.height()).collect();
+        heights.sort_unstable();
+        heights[heights.len() / 2] as f32
+    }
+
     pub fn last_frame(&self) -> u64 {
         self.sightings.last().expect("a track has a sighting").frame
     }

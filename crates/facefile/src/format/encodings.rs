@@ -47,6 +47,7 @@ impl Format for Encodings {
                     embedder,
                     std::iter::once(&face.embedding)
                         .chain(&face.extra_views)
+                        .chain(&face.small_views)
                         .chain(&face.mirror),
                 )?;
             }
@@ -82,8 +83,9 @@ pub struct EncodeSettings {
     /// Whether each face also gets the embedding of its mirror image.
     pub mirror_views: bool,
     /// Whether each face also gets embeddings of itself as a small face (24 and 40 px tall), so
-    /// that the classifier learns the faces of group shots (`encoder --small-views`). (Absent
-    /// from files of earlier builds, which had none: read as no.)
+    /// that the trainer can build a classifier for the small faces of group shots (on unless
+    /// `encoder --no-small-views`). (Absent from files of earlier builds, which had none: read as
+    /// no.)
     #[serde(default)]
     pub small_views: bool,
 }
@@ -139,9 +141,14 @@ pub struct EncodedFace {
     pub detection_score: f32,
     pub landmarks: Landmarks5,
     pub embedding: Embedding,
-    /// Embeddings of other views of the same face (its grey version, then the face as small faces
-    /// show it), learned from as well.
+    /// Embeddings of other views of the same face (its grey version), learned from as well.
     pub extra_views: Vec<Embedding>,
+    /// The face as small faces show it (24 and 40 px tall), each pooled with its mirror image:
+    /// only the trainer's small-face classifier learns from them (off with `encoder
+    /// --no-small-views`).
+    /// (Absent from files of earlier builds: none.)
+    #[serde(default)]
+    pub small_views: Vec<Embedding>,
     /// The embedding of the face mirrored left to right.
     pub mirror: Option<Embedding>,
     /// Faces the detector found in the photo (more than 1 when a dominant face was kept).
@@ -223,6 +230,7 @@ mod tests {
                             landmarks: [Point { x: 1, y: 2 }; 5],
                             embedding: embedding.clone(),
                             extra_views: vec![embedding.clone()],
+                            small_views: vec![embedding.clone(), embedding.clone()],
                             mirror: Some(embedding),
                             faces_found: 1,
                             image_width: 100,

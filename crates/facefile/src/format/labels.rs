@@ -23,6 +23,10 @@ pub struct Labels {
     /// model trained with strangers.
     pub min_probability: f64,
     pub max_distance: Option<f32>,
+    /// The small-face classifier's thresholds, for the tracks it named, when the model has one.
+    /// (Absent from files of earlier builds: none.)
+    #[serde(default)]
+    pub small_faces: Option<SmallFaceThresholds>,
     /// One entry per frame of the video, in order (frames without faces have an empty list).
     pub frames: Vec<FrameLabels>,
     pub tracks: Vec<TrackSummary>,
@@ -98,6 +102,20 @@ pub struct TrackSummary {
     pub unknown_reason: Option<String>,
     /// The name it would have had alone, given to a likelier face on screen at the same time.
     pub lost_to_another: Option<String>,
+    /// The track's median face height (pixels), and whether that made it a small face, named by
+    /// the model's small-face classifier. (Absent from files of earlier builds: 0, no.)
+    #[serde(default)]
+    pub face_height: f32,
+    #[serde(default)]
+    pub small_face: bool,
+}
+
+/// The thresholds for faces shorter than `below_height` pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SmallFaceThresholds {
+    pub below_height: f32,
+    pub min_probability: f64,
+    pub max_distance: Option<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +147,11 @@ mod tests {
                 classes: vec!["Mina".into()],
                 min_probability: 0.4,
                 max_distance: Some(0.9),
+                small_faces: Some(SmallFaceThresholds {
+                    below_height: 64.0,
+                    min_probability: 0.3,
+                    max_distance: None,
+                }),
                 frames: vec![FrameLabels {
                     index: 0,
                     time: 0.0,

@@ -29,9 +29,38 @@ pub struct Classifier {
     /// models of earlier builds: colours are then given in class order.
     #[serde(default)]
     pub colours: Vec<[u8; 3]>,
+    /// The classifier for small faces, when the photos were encoded with small views: it names
+    /// the faces shorter than its height, this one the rest. (Absent from models of earlier
+    /// builds, and when the encodings have no small views: this classifier names every face.)
+    #[serde(default)]
+    pub small_faces: Option<SmallFaces>,
+}
+
+/// A second classifier of the same people for the small faces of group shots. It learned from the
+/// same photos, each also seen as a 24- and a 40-px face shows it. Those views teach it what a
+/// small, blurred member looks like, but they also make it readier to name people it was not
+/// taught. So it is used only where the main classifier is blind, and close-ups keep the main
+/// classifier's refusal of strangers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SmallFaces {
+    /// Faces shorter than this (pixels, in the frame or photo; for a track, its median face) are
+    /// named by `model`.
+    pub below_height: f32,
+    /// The same classes, in the same order; its own rule and training faces. It has no small-face
+    /// classifier of its own.
+    pub model: Box<Classifier>,
 }
 
 impl Classifier {
+    /// The classifier that names a face this tall (pixels): the small-face one below its height,
+    /// this one otherwise.
+    pub fn for_face_height(&self, height: f32) -> &Classifier {
+        match &self.small_faces {
+            Some(small) if height < small.below_height => &small.model,
+            _ => self,
+        }
+    }
+
     /// Each class's colour: the recorded ones, or (models of earlier builds) the palette in class
     /// order.
     pub fn person_colours(&self) -> Vec<[u8; 3]> {
@@ -131,7 +160,30 @@ impl Format for Classifier {
                 return Err("the strangers class has no photos".into());
             }
         }
-        self.rule.validate()
+        self.rule.validate()?;
+        if let Some(small) = &self.small_faces {
+            finite("the small-face height", small.below_height as f64)?;
+            if small.below_height <= 0.0 {
+                return Err("the small-face height must be positive".into());
+            }
+            let model = &small.model;
+            if model.classes != self.classes
+                || model.strangers.is_some() != self.strangers.is_some()
+            {
+                return Err(
+                    "the small-face classifier does not name the same people as the model".into(),
+                );
+            }
+            if model.small_faces.is_some() {
+                return Err(
+                    "the small-face classifier has a small-face classifier of its own".into(),
+                );
+            }
+            model
+                .validate(Some(embedder))
+                .map_err(|e| format!("the small-face classifier: {e}"))?;
+        }
+        Ok(())
     }
 }
 
@@ -365,8 +417,51 @@ mod tests {
                 },
                 summary: TrainingSummary::default(),
                 colours: Vec::new(),
+                small_faces: None,
             },
         )
+    }
+
+    #[test]
+    fn small_faces_are_named_by_the_small_face_classifier_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.msgpack");
+        let mut two = sample();
+        let mut small = sample().body;
+        small.rule.min_probability = 0.3;
+        two.body.small_faces = Some(SmallFaces {
+            below_height: 64.0,
+            model: Box::new(small),
+        });
+        two.write(&path).unwrap();
+        let read = ClassifierFile::read(&path).unwrap();
+        assert_eq!(read, two);
+        assert_eq!(read.body.for_face_height(40.0).rule.min_probability, 0.3);
+        assert_eq!(read.body.for_face_height(64.0).rule.min_probability, 0.4);
+        assert_eq!(
+            sample().body.for_face_height(10.0).rule.min_probability,
+            0.4
+        );
+
+        let mut bad = two.clone();
+        let small = bad.body.small_faces.as_mut().unwrap();
+        small.model.classes.swap(0, 1);
+        bad.write(&path).unwrap();
+        let err = ClassifierFile::read(&path).unwrap_err().to_string();
+        assert!(err.contains("not name the same people"), "{err}");
+
+        let mut bad = two.clone();
+        let small = bad.body.small_faces.as_mut().unwrap();
+        small.model.rule.min_probability = 2.0;
+        bad.write(&path).unwrap();
+        let err = ClassifierFile::read(&path).unwrap_err().to_string();
+        assert!(err.contains("the small-face classifier: "), "{err}");
+
+        let mut bad = two;
+        bad.body.small_faces.as_mut().unwrap().below_height = f32::NAN;
+        bad.write(&path).unwrap();
+        let err = ClassifierFile::read(&path).unwrap_err().to_string();
+        assert!(err.contains("small-face height"), "{err}");
     }
 
     #[test]
