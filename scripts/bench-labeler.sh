@@ -6,8 +6,9 @@
 #     the dev photos' and the strangers');
 #   - ceilings: the labeler with no face work (--passthrough: both decodes, drawing nothing,
 #     encoding), and ffmpeg alone decoding and encoding with the same x264 settings;
-#   - peak memory of the labeler, and of the labeler with its encoder (the ffmpeg it feeds), on the
-#     20 s video and on a 5-minute loop of it: flat means nothing grows with the video.
+#   - peak memory of the labeler, and of the labeler with its encoder (the ffmpeg it feeds; summed
+#     resident and proportional), on the 20 s video and on a 5-minute loop of it: flat means
+#     nothing grows with the video.
 #   scripts/bench-labeler.sh [SHARED_DATA]
 set -euo pipefail
 shared=${1:-../shared/data}
@@ -84,23 +85,31 @@ print(f"Lin-Manuel Miranda labelled in {len(close)}/132 close-up frames ({100*le
       f"in the stage shot in {len([i for i in him if i < 24])}/24 frames, elsewhere in {len(elsewhere)} frames")
 PY
 
-# Peak resident memory, sampled every 0.2 s: the labeler alone, and with the ffmpeg it feeds.
+# Peak memory, sampled every 0.2 s: the labeler's resident memory alone, and with the ffmpeg it
+# feeds, summed two ways: resident (each process's shared library pages counted in full) and
+# proportional (PSS: pages the two share counted once, split between them), which is what the
+# machine gives up for the two together.
 peak_memory() {
     "$bin/video-labeler" -q -i "$1" -o "$work/out.mp4" -m "$work/twice-model.msgpack" &
-    local pid=$! own=0 tree=0
+    local pid=$! own=0 tree=0 shared=0
+    # FIELD PID: kB, 0 once the process has gone.
+    kb() { local v; v=$(awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/smaps_rollup" 2>/dev/null); echo "${v:-0}"; }
     while kill -0 "$pid" 2>/dev/null; do
-        local mine total=0
-        mine=$(awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-        total=${mine:-0}
+        local mine resident proportional child
+        mine=$(kb Rss "$pid")
+        resident=$mine
+        proportional=$(kb Pss "$pid")
         for child in $(pgrep -P "$pid" || true); do
-            total=$(( total + $(awk '/VmRSS/{print $2}' "/proc/$child/status" 2>/dev/null || echo 0) ))
+            resident=$(( resident + $(kb Rss "$child") ))
+            proportional=$(( proportional + $(kb Pss "$child") ))
         done
-        [ "${mine:-0}" -gt "$own" ] && own=$mine
-        [ "$total" -gt "$tree" ] && tree=$total
+        [ "$mine" -gt "$own" ] && own=$mine
+        [ "$resident" -gt "$tree" ] && tree=$resident
+        [ "$proportional" -gt "$shared" ] && shared=$proportional
         sleep 0.2
     done
     wait "$pid"
-    echo "$(( own / 1024 )) MB (with its encoder: $(( tree / 1024 )) MB)"
+    echo "$(( own / 1024 )) MB (with its encoder: $(( tree / 1024 )) MB resident, $(( shared / 1024 )) MB proportional)"
 }
 for input in "$work/twice1080.mp4" "$work/twice1080-long.mp4"; do
     seconds=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$input" | cut -d. -f1)
