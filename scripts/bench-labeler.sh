@@ -8,7 +8,7 @@
 #     encoding), and ffmpeg alone decoding and encoding with the same x264 settings;
 #   - peak memory of the labeler, and of the labeler with its encoder (the ffmpeg it feeds; summed
 #     resident and proportional), on the 20 s video and on a 5-minute loop of it: flat means
-#     nothing grows with the video.
+#     nothing grows with the video; beside them, ffmpeg alone decoding and encoding.
 #   scripts/bench-labeler.sh [SHARED_DATA]
 set -euo pipefail
 shared=${1:-../shared/data}
@@ -85,13 +85,13 @@ print(f"Lin-Manuel Miranda labelled in {len(close)}/132 close-up frames ({100*le
       f"in the stage shot in {len([i for i in him if i < 24])}/24 frames, elsewhere in {len(elsewhere)} frames")
 PY
 
-# Peak memory, sampled every 0.2 s: the labeler's resident memory alone, and with the ffmpeg it
-# feeds, summed two ways: resident (each process's shared library pages counted in full) and
-# proportional (PSS: pages the two share counted once, split between them), which is what the
-# machine gives up for the two together.
-peak_memory() {
-    "$bin/video-labeler" -q -i "$1" -o "$work/out.mp4" -m "$work/twice-model.msgpack" &
-    local pid=$! own=0 tree=0 shared=0
+# Peak memory, sampled every 0.2 s: the process's resident memory alone, and with the children it
+# feeds (the labeler's ffmpeg encoder), summed two ways: resident (each process's shared library
+# pages counted in full) and proportional (PSS: pages they share counted once, split between
+# them), which is what the machine gives up for them together.
+peak_memory() { # COMMAND...
+    "$@" &
+    local pid=$! own=0 tree=0 proportional_peak=0
     # FIELD PID: kB, 0 once the process has gone.
     kb() { local v; v=$(awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/smaps_rollup" 2>/dev/null); echo "${v:-0}"; }
     while kill -0 "$pid" 2>/dev/null; do
@@ -105,13 +105,18 @@ peak_memory() {
         done
         [ "$mine" -gt "$own" ] && own=$mine
         [ "$resident" -gt "$tree" ] && tree=$resident
-        [ "$proportional" -gt "$shared" ] && shared=$proportional
+        [ "$proportional" -gt "$proportional_peak" ] && proportional_peak=$proportional
         sleep 0.2
     done
     wait "$pid"
-    echo "$(( own / 1024 )) MB (with its encoder: $(( tree / 1024 )) MB resident, $(( shared / 1024 )) MB proportional)"
+    echo "$(( own / 1024 )) $(( tree / 1024 )) $(( proportional_peak / 1024 ))"
 }
 for input in "$work/twice1080.mp4" "$work/twice1080-long.mp4"; do
     seconds=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$input" | cut -d. -f1)
-    echo "peak memory, 1920×1080, $seconds s: $(peak_memory "$input")"
+    read -r own tree proportional < <(peak_memory "$bin/video-labeler" -q -i "$input" -o "$work/out.mp4" -m "$work/twice-model.msgpack")
+    echo "peak memory, 1920×1080, $seconds s: $own MB (with its encoder: $tree MB resident, $proportional MB proportional)"
 done
+# The ceiling beside it: one ffmpeg decoding and encoding with the labeler's x264 settings (most of
+# the labeler's encoder child is x264's frames, which this holds too).
+read -r own _ _ < <(peak_memory ffmpeg -loglevel error -y -i "$work/twice1080.mp4" -an -c:v libx264 -preset veryfast -crf 21 -threads 2 -x264-params rc-lookahead=5 -pix_fmt yuv420p -f null -)
+echo "peak memory, ffmpeg alone decoding and encoding the 1920×1080 video: $own MB"

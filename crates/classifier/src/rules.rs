@@ -42,9 +42,9 @@ impl<'a> Rules<'a> {
 
     /// The classifier and thresholds that name a face this tall.
     pub fn for_height(&self, height: f32) -> (&'a Classifier, Thresholds) {
-        match self.small {
-            Some((_, thresholds)) if self.is_small(height) => {
-                (self.model.for_face_height(height), thresholds)
+        match (&self.model.small_faces, self.small) {
+            (Some(small), Some((below, thresholds))) if height < below => {
+                (&small.model, thresholds)
             }
             _ => (self.model, self.main),
         }

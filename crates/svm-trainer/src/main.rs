@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
 use cli::args::EmbedderArg;
 use cli::QuietArg;
-use facefile::format::model::{Classifier, ClassifierFile, Method};
+use facefile::format::model::{Classifier, ClassifierFile, Method, SmallFaces};
 use facefile::{EmbedderKind, Stamped};
 use svm_fit::{Dataset, MethodChoice, Sample, TrainConfig};
 
@@ -213,15 +213,16 @@ fn run(args: Args) -> Result<()> {
     let small = small_faces::fit(&photos, input.embedder, &config, args.small_face_height)?;
     // Both classifiers count in the time to fit.
     let fit_seconds = started.elapsed().as_secs_f64();
-    if let Some(mut small_faces) = small
-        .as_ref()
-        .map(|(small_faces, _, _)| small_faces.clone())
-    {
-        small_faces.model.summary.data_folders = model.summary.data_folders.clone();
+    if let Some((fitted, _)) = &small {
+        let mut small_model = fitted.classifier.clone();
+        small_model.summary.data_folders = model.summary.data_folders.clone();
         if let Some(threshold) = args.threshold {
-            small_faces.model.rule.min_probability = threshold;
+            small_model.rule.min_probability = threshold;
         }
-        model.small_faces = Some(small_faces);
+        model.small_faces = Some(SmallFaces {
+            below_height: args.small_face_height,
+            model: Box::new(small_model),
+        });
     }
 
     let cv_started = Instant::now();
@@ -243,8 +244,14 @@ fn run(args: Args) -> Result<()> {
         test.as_ref(),
     );
     let report = Report {
-        small_faces: small.as_ref().map(|(small_faces, fitted, dataset)| {
-            report::small_faces_report(small_faces, fitted, dataset, args.precision, args.threshold)
+        small_faces: small.as_ref().map(|(fitted, dataset)| {
+            report::small_faces_report(
+                args.small_face_height,
+                fitted,
+                dataset,
+                args.precision,
+                args.threshold,
+            )
         }),
         ..report
     };

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use classifier::{decide, Predictor, Thresholds};
-use facefile::format::model::{Classifier, RuleOrigin, SmallFaces};
+use facefile::format::model::{Classifier, RuleOrigin};
 use serde::Serialize;
 use svm_fit::rule::members::Choice;
 use svm_fit::{CrossValidation, OperatingData};
@@ -44,7 +44,7 @@ pub struct SmallFacesReport {
 }
 
 pub fn small_faces_report(
-    small: &SmallFaces,
+    below_height: f32,
     fitted: &svm_fit::FittedModel,
     dataset: &svm_fit::Dataset,
     precision: f64,
@@ -55,7 +55,7 @@ pub fn small_faces_report(
         _ => None,
     };
     SmallFacesReport {
-        below_height: small.below_height,
+        below_height,
         views: dataset.len(),
         rule: rule_report(&fitted.classifier, choice.as_ref(), threshold_override),
     }

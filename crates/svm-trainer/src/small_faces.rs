@@ -9,7 +9,6 @@
 //! refuse them, and names the small faces the main one cannot see.
 
 use anyhow::{Context, Result};
-use facefile::format::model::SmallFaces;
 use facefile::Embedding;
 use svm_fit::{Dataset, FittedModel, Sample, TrainConfig};
 
@@ -20,13 +19,14 @@ use crate::input::Photo;
 /// take several pixels each), and the TWICE dev clips' close-ups are all 87 px and taller.
 pub const DEFAULT_SMALL_FACE_HEIGHT: f32 = 64.0;
 
-/// The small-face classifier, when the photos have small views; `None` otherwise.
+/// The small-face classifier and the rows it learned from, when the photos have small views and
+/// `below_height` is above 0; `None` otherwise.
 pub fn fit(
     photos: &[Photo],
     embedder: facefile::EmbedderKind,
     config: &TrainConfig,
     below_height: f32,
-) -> Result<Option<(SmallFaces, FittedModel, Dataset)>> {
+) -> Result<Option<(FittedModel, Dataset)>> {
     if below_height <= 0.0
         || !photos
             .iter()
@@ -56,9 +56,5 @@ pub fn fit(
     );
     let fitted =
         svm_fit::fit_model(&dataset, config).context("cannot train the small-face classifier")?;
-    let small = SmallFaces {
-        below_height,
-        model: Box::new(fitted.classifier.clone()),
-    };
-    Ok(Some((small, fitted, dataset)))
+    Ok(Some((fitted, dataset)))
 }

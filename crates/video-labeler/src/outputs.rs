@@ -256,26 +256,29 @@ fn labels(args: &Args, results: &Results) -> LabelsFile {
         .tracks
         .iter()
         .zip(decisions.iter())
-        .map(|(track, decision)| TrackSummary {
-            id: track.id,
-            first_frame: track.first_frame(),
-            last_frame: track.last_frame(),
-            name: decision.class.map(|c| classes[c].clone()),
-            probability: decision.probability,
-            distance: decision.distance,
-            faces: track.evidence.faces(),
-            candidates: decision
-                .candidates
-                .iter()
-                .map(|&(c, probability)| Candidate {
-                    name: classes[c].clone(),
-                    probability,
-                })
-                .collect(),
-            unknown_reason: decision.reason.clone(),
-            lost_to_another: decision.lost_to_another.map(|c| classes[c].clone()),
-            face_height: track.median_face_height(),
-            small_face: rules.is_small(track.median_face_height()),
+        .map(|(track, decision)| {
+            let face_height = track.median_face_height();
+            TrackSummary {
+                id: track.id,
+                first_frame: track.first_frame(),
+                last_frame: track.last_frame(),
+                name: decision.class.map(|c| classes[c].clone()),
+                probability: decision.probability,
+                distance: decision.distance,
+                faces: track.evidence.faces(),
+                candidates: decision
+                    .candidates
+                    .iter()
+                    .map(|&(c, probability)| Candidate {
+                        name: classes[c].clone(),
+                        probability,
+                    })
+                    .collect(),
+                unknown_reason: decision.reason.clone(),
+                lost_to_another: decision.lost_to_another.map(|c| classes[c].clone()),
+                face_height,
+                small_face: rules.is_small(face_height),
+            }
         })
         .collect();
     Stamped::new(
