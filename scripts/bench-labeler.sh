@@ -50,13 +50,14 @@ quiet_ffmpeg -stream_loop "$loops" -i "$work/twice1080.mp4" -c copy "$work/twice
 
 fps_of() { sed -nE 's/.*\(([0-9.]+) frames\/s\).*/\1/p'; }
 label() { "$bin/video-labeler" -i "$1" -o "$work/out.mp4" -m "$2" "${@:3}" | fps_of; }
-# ffmpeg alone: decode and encode with the labeler's x264 settings (media/src/encode.rs: veryfast
-# looks ahead SHORT_LOOKAHEAD frames).
+# ffmpeg alone decodes and encodes with the labeler's x264 settings (media/src/encode.rs: veryfast
+# looks ahead SHORT_LOOKAHEAD frames): the ceiling for speed and for memory.
+ceiling_encode=(-an -c:v libx264 -preset veryfast -crf 21 -threads 2 -x264-params rc-lookahead=5 -pix_fmt yuv420p -f null -)
 ffmpeg_fps() {
     local frames start end
     frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$1")
     start=$(date +%s.%N)
-    ffmpeg -loglevel error -y -i "$1" -an -c:v libx264 -preset veryfast -crf 21 -threads 2 -x264-params rc-lookahead=5 -pix_fmt yuv420p -f null -
+    ffmpeg -loglevel error -y -i "$1" "${ceiling_encode[@]}"
     end=$(date +%s.%N)
     awk -v f="$frames" -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", f / (b - a) }'
 }
@@ -118,5 +119,5 @@ for input in "$work/twice1080.mp4" "$work/twice1080-long.mp4"; do
 done
 # The ceiling beside it: one ffmpeg decoding and encoding with the labeler's x264 settings (most of
 # the labeler's encoder child is x264's frames, which this holds too).
-read -r own _ _ < <(peak_memory ffmpeg -loglevel error -y -i "$work/twice1080.mp4" -an -c:v libx264 -preset veryfast -crf 21 -threads 2 -x264-params rc-lookahead=5 -pix_fmt yuv420p -f null -)
+read -r own _ _ < <(peak_memory ffmpeg -loglevel error -y -i "$work/twice1080.mp4" "${ceiling_encode[@]}")
 echo "peak memory, ffmpeg alone decoding and encoding the 1920×1080 video: $own MB"
