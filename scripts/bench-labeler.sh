@@ -7,8 +7,9 @@
 #   - ceilings: the labeler with no face work (--passthrough: both decodes, drawing nothing,
 #     encoding), and ffmpeg alone decoding and encoding with the same x264 settings;
 #   - peak memory of the labeler, and of the labeler with its encoder (the ffmpeg it feeds; summed
-#     resident and proportional), on the 20 s video and on a 5-minute loop of it: flat means
-#     nothing grows with the video; beside them, ffmpeg alone decoding and encoding.
+#     resident and proportional), its passes in turn on the 20 s video and on a 5-minute loop of
+#     it (flat means nothing grows with the video), side by side on the 20 s video; beside them,
+#     ffmpeg alone decoding and encoding.
 #   scripts/bench-labeler.sh [SHARED_DATA]
 set -euo pipefail
 shared=${1:-../shared/data}
@@ -71,6 +72,7 @@ row "Hamilton 640×360" "$clip" "$work/model.msgpack"
 row "Hamilton 1280×720" "$work/clip720.mp4" "$work/model.msgpack"
 row "Hamilton 1920×1080" "$work/clip1080.mp4" "$work/model.msgpack"
 row "TWICE clips 1920×1080 ($(ffprobe -v error -show_entries format=duration -of csv=p=0 "$work/twice1080.mp4" | cut -d. -f1) s)" "$work/twice1080.mp4" "$work/twice-model.msgpack"
+printf '%-34s %10s\n' "TWICE 1920×1080, --passes side-by-side" "$(label "$work/twice1080.mp4" "$work/twice-model.msgpack" --passes side-by-side)"
 printf '%-34s %10s\n' "TWICE 1920×1080, --codec mp4v" "$(label "$work/twice1080.mp4" "$work/twice-model.msgpack" --codec mp4v)"
 
 "$bin/video-labeler" -q -i "$clip" -o "$work/out.mp4" -m "$work/model.msgpack" --labels-json "$work/labels.json"
@@ -112,10 +114,12 @@ peak_memory() { # COMMAND...
     wait "$pid"
     echo "$(( own / 1024 )) $(( tree / 1024 )) $(( proportional_peak / 1024 ))"
 }
-for input in "$work/twice1080.mp4" "$work/twice1080-long.mp4"; do
+# In turn (the default on 2 cores) on the short and the long video; side by side on the short one.
+for run in "in-turn $work/twice1080.mp4" "in-turn $work/twice1080-long.mp4" "side-by-side $work/twice1080.mp4"; do
+    read -r passes input <<< "$run"
     seconds=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$input" | cut -d. -f1)
-    read -r own tree proportional < <(peak_memory "$bin/video-labeler" -q -i "$input" -o "$work/out.mp4" -m "$work/twice-model.msgpack")
-    echo "peak memory, 1920×1080, $seconds s: $own MB (with its encoder: $tree MB resident, $proportional MB proportional)"
+    read -r own tree proportional < <(peak_memory "$bin/video-labeler" -q -i "$input" -o "$work/out.mp4" -m "$work/twice-model.msgpack" --passes "$passes")
+    echo "peak memory, 1920×1080, $seconds s, --passes $passes: $own MB (with its encoder: $tree MB resident, $proportional MB proportional)"
 done
 # The ceiling beside it: one ffmpeg decoding and encoding with the labeler's x264 settings (most of
 # the labeler's encoder child is x264's frames, which this holds too).

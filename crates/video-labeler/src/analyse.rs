@@ -122,24 +122,32 @@ pub fn first_pass(
     // the face work busy (measured: 17 MB less at 1080p than six, with the render queue at two,
     // and no change in speed beyond the run-to-run spread).
     let (frame_tx, frame_rx) = bounded::<Decoded>(3);
+    // After each keyframe, the face work says how many frames the next one comes after (more as
+    // faces stay still). The reader waits for that word before it picks a keyframe, so which
+    // frames are looked at never depends on how far ahead of the face work it ran: the same video
+    // always gives the same labels.
+    let (gap_tx, gap_rx) = crossbeam_channel::unbounded::<u64>();
     let faces_wanted = analyzer.is_some();
-    // Frames between keyframes, set by the face work as faces move or stay still.
-    let interval = std::sync::atomic::AtomicU64::new(settings.detect_every);
-    let interval = &interval;
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || -> Result<()> {
             let mut cuts = CutDetector::default();
-            let mut last_key: Option<u64> = None;
+            let mut keys = KeyframePicker::new(settings.detect_every);
             let mut index = 0u64;
             while !stop.load(Ordering::SeqCst) {
                 let Some(frame) = source.read()? else { break };
                 let time = source.time_of_frame(index);
                 let cut = cuts.is_cut(Signature::of(&frame.image)?);
-                let due = last_key.is_none_or(|k| index - k >= interval.load(Ordering::Relaxed));
-                let keyframe = (faces_wanted && (cut || due)).then(|| {
-                    last_key = Some(index);
-                    frame.image
-                });
+                if keys.may_be_due(index) {
+                    // Every keyframe sent so far has been answered, or the face work has stopped.
+                    while keys.unanswered > 0 {
+                        let Ok(gap) = gap_rx.recv() else {
+                            return Ok(());
+                        };
+                        keys.answered(gap);
+                    }
+                }
+                let keyframe =
+                    (faces_wanted && keys.is_keyframe(index, cut)).then_some(frame.image);
                 let decoded = Decoded {
                     index,
                     time,
@@ -163,6 +171,7 @@ pub fn first_pass(
             cuts: Vec::new(),
         };
         let mut widths = DetectWidth::default();
+        let mut gap = settings.detect_every;
         let mut result: Result<()> = Ok(());
         for decoded in frame_rx.iter() {
             let step = (|| -> Result<()> {
@@ -193,14 +202,14 @@ pub fn first_pass(
                         )?;
                         // Still faces need fewer looks (boxes are interpolated in between): the
                         // gap grows while they stay still, up to three times the usual.
-                        let now = interval.load(Ordering::Relaxed);
-                        let next = if pending.tracker.steady(decoded.index) {
-                            (now + settings.detect_every)
+                        gap = if pending.tracker.steady(decoded.index) {
+                            (gap + settings.detect_every)
                                 .min(MAX_STEADY_GAPS * settings.detect_every)
                         } else {
                             settings.detect_every
                         };
-                        interval.store(next, Ordering::Relaxed);
+                        // The reader is gone only when it stopped (an error it reports).
+                        let _ = gap_tx.send(gap);
                         if pending.tracker.active.is_empty() {
                             // Nobody on screen: no track spans this frame and the next.
                             hand_over(&mut pending, decoded.index, settings, naming, &segments)?;
@@ -219,7 +228,8 @@ pub fn first_pass(
                 break;
             }
         }
-        // Drain so the reader can finish after an error.
+        // Drain so the reader can finish after an error (and never waits for a gap again).
+        drop(gap_tx);
         for _ in frame_rx.iter() {}
         reader.join().expect("reader thread panicked")?;
         result?;
@@ -265,6 +275,52 @@ fn hand_over(
     // The second pass has stopped (an error there): it says why.
     let _ = segments.send(segment);
     Ok(())
+}
+
+/// Which frames the face work looks at: the first, every cut, and each frame `gap` after the
+/// last keyframe, `gap` being the face work's answer to that keyframe.
+#[derive(Debug)]
+struct KeyframePicker {
+    /// The shortest gap there is (`--detect-every`).
+    shortest: u64,
+    last: Option<u64>,
+    gap: u64,
+    /// Keyframes whose gap the face work has not said yet.
+    unanswered: u32,
+}
+
+impl KeyframePicker {
+    fn new(shortest: u64) -> KeyframePicker {
+        KeyframePicker {
+            shortest,
+            last: None,
+            gap: shortest,
+            unanswered: 0,
+        }
+    }
+
+    /// Whether frame `index` could be due, so the answers must be in before deciding. Frames
+    /// closer to the last keyframe than the shortest gap never are, so the reader decodes those
+    /// while the face work looks at it.
+    fn may_be_due(&self, index: u64) -> bool {
+        self.last.is_some_and(|last| index - last >= self.shortest)
+    }
+
+    /// The face work's answer to the oldest unanswered keyframe.
+    fn answered(&mut self, gap: u64) {
+        self.unanswered = self.unanswered.saturating_sub(1);
+        self.gap = gap.max(1);
+    }
+
+    /// Whether frame `index` (a cut or not) is a keyframe; counts it as one if so.
+    fn is_keyframe(&mut self, index: u64, cut: bool) -> bool {
+        let due = self.last.is_none_or(|last| index - last >= self.gap);
+        if cut || due {
+            self.last = Some(index);
+            self.unanswered += 1;
+        }
+        cut || due
+    }
 }
 
 struct Keyframe {
@@ -367,6 +423,44 @@ fn faces_at(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Frames 0..n through the picker, the face work answering each keyframe with `gap_after`
+    /// as soon as the reader asks: the keyframes picked.
+    fn keyframes(n: u64, cuts: &[u64], gap_after: impl Fn(u64) -> u64) -> Vec<u64> {
+        let mut picker = KeyframePicker::new(3);
+        let mut unanswered = std::collections::VecDeque::new();
+        let mut picked = Vec::new();
+        for index in 0..n {
+            if picker.may_be_due(index) {
+                while let Some(key) = unanswered.pop_front() {
+                    picker.answered(gap_after(key));
+                }
+                assert_eq!(picker.unanswered, 0);
+            }
+            if picker.is_keyframe(index, cuts.contains(&index)) {
+                picked.push(index);
+                unanswered.push_back(index);
+            }
+        }
+        picked
+    }
+
+    #[test]
+    fn keyframes_follow_the_face_works_answers_and_every_cut() {
+        // The usual gap: every third frame.
+        assert_eq!(keyframes(10, &[], |_| 3), [0, 3, 6, 9]);
+        // Steady faces: the gap each keyframe's answer gives, whenever the answer came.
+        assert_eq!(
+            keyframes(30, &[], |k| if k == 0 { 6 } else { 9 }),
+            [0, 6, 15, 24]
+        );
+        // A cut is a keyframe, however close to the last, and the gap counts from it; two cuts
+        // in a row leave two answers to wait for, the later one counting.
+        assert_eq!(
+            keyframes(20, &[4, 5], |k| if k == 5 { 6 } else { 3 }),
+            [0, 3, 4, 5, 11, 14, 17]
+        );
+    }
 
     #[test]
     fn detection_looks_narrower_at_large_faces_and_fully_at_cuts_and_regularly() {

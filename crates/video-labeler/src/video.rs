@@ -138,6 +138,12 @@ impl VideoSource {
         Ok(Some(Frame { image }))
     }
 
+    /// Lets go of the decoder and its buffers; the video's facts stay.
+    pub fn release(&mut self) -> Result<()> {
+        self.capture.release()?;
+        Ok(())
+    }
+
     /// When the video's first frame is shown (seconds): the container's first time. A video stream
     /// may start after the sound (the Hamilton clip's starts at 0.852 s, its sound at 0.008 s); the
     /// labelled video starts where the input's does, so the sound put back stays in sync.
@@ -345,7 +351,7 @@ pub struct VideoSink {
     /// The first frame's time; frames are placed by their own times from it.
     start: Option<f64>,
     /// The last frame written, repeated to fill gaps in variable-rate input.
-    last: Option<Vec<u8>>,
+    last: Option<Mat>,
     frames_written: u64,
     closed: bool,
     committed: bool,
@@ -488,14 +494,15 @@ impl VideoSink {
         };
         let mut yuv = Mat::default();
         opencv::imgproc::cvt_color_def(&frame, &mut yuv, opencv::imgproc::COLOR_BGR2YUV_I420)?;
-        let pixels = yuv.data_bytes()?.to_vec();
+        // Only this frame and the one before it (for gaps) are kept, as converted: no copies.
+        drop(frame);
         if let Some(last) = self.last.take() {
             while self.frames_written < slot {
-                self.send(&last)?;
+                self.send(last.data_bytes()?)?;
             }
         }
-        self.send(&pixels)?;
-        self.last = Some(pixels);
+        self.send(yuv.data_bytes()?)?;
+        self.last = Some(yuv);
         Ok(())
     }
 

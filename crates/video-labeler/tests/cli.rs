@@ -159,6 +159,66 @@ fn labels_each_person_in_their_shot_and_reports_screen_time() {
     );
 }
 
+/// Every frame's checksum, as ffmpeg decodes the video.
+fn frame_checksums(video: &Path) -> String {
+    let out = Process::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(video)
+        .args(["-f", "framemd5", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_passes_in_turn_or_side_by_side_give_the_same_labels_and_frames_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path());
+    let video = two_shot_video(dir.path(), &fixture("obama3.jpg"), &fixture("biden.jpg"));
+    let run = |passes: &str, n: u32| {
+        let output = dir.path().join(format!("{passes}-{n}.mp4"));
+        let labels = dir.path().join(format!("{passes}-{n}.msgpack"));
+        run_ok(
+            labeler()
+                .arg("-i")
+                .arg(&video)
+                .arg("-o")
+                .arg(&output)
+                .arg("-m")
+                .arg(&model)
+                .arg("--labels")
+                .arg(&labels)
+                .args(["--passes", passes, "-q"]),
+        );
+        (
+            LabelsFile::read(&labels).unwrap().body,
+            frame_checksums(&output),
+        )
+    };
+    let (labels, frames) = run("in-turn", 1);
+    // Both faces are named, so the runs compare real work.
+    let names: std::collections::BTreeSet<_> = labels
+        .tracks
+        .iter()
+        .filter_map(|t| t.name.clone())
+        .collect();
+    assert_eq!(names, ["biden".to_string(), "obama".to_string()].into());
+    for (passes, n) in [("side-by-side", 1), ("side-by-side", 2), ("auto", 1)] {
+        let (other_labels, other_frames) = run(passes, n);
+        assert_eq!(other_labels, labels, "--passes {passes}, run {n}");
+        assert_eq!(other_frames, frames, "--passes {passes}, run {n}");
+    }
+}
+
 #[test]
 fn bad_inputs_are_clear_errors_and_leave_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
