@@ -246,16 +246,25 @@ fn run(args: Args) -> Result<()> {
         .into());
     };
     outputs::check_video_output(&output, args.force)?;
-    let mut first_source = VideoSource::open(&args.input, args.max_megapixels)?;
-    let mut second_source = VideoSource::open(&args.input, args.max_megapixels)?;
+    // The face models load while ffprobe reads the video: each takes a few tenths of a second.
+    let (opened, analyzer) = std::thread::scope(|scope| {
+        let loading = (!args.passthrough).then(|| {
+            scope.spawn(|| -> Result<FaceAnalyzer> {
+                let models = ModelDir::new(&args.models.models_dir);
+                models.verify_for(&settings)?;
+                Ok(FaceAnalyzer::load(&models, settings)?)
+            })
+        });
+        let opened = VideoSource::open(&args.input, args.max_megapixels);
+        let analyzer = loading
+            .map(|loading| loading.join().expect("loading the face models panicked"))
+            .transpose();
+        (opened, analyzer)
+    });
+    let mut first_source = opened?;
+    let mut analyzer = analyzer?;
+    let mut second_source = first_source.reopen()?;
     let display = display_wanted(args.display == 1);
-    let mut analyzer = if args.passthrough {
-        None
-    } else {
-        let models = ModelDir::new(&args.models.models_dir);
-        models.verify_for(&settings)?;
-        Some(FaceAnalyzer::load(&models, settings)?)
-    };
     // Up to the longest gap between keyframes (faces that stay still are looked at less often).
     let hold_frames = args.detect_every * analyse::MAX_STEADY_GAPS - 1;
     let mut sink = VideoSink::create(

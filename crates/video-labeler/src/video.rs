@@ -17,6 +17,7 @@ pub struct Frame {
 
 pub struct VideoSource {
     capture: VideoCapture,
+    path: PathBuf,
     pub width: u32,
     pub height: u32,
     pub fps: f64,
@@ -45,21 +46,8 @@ impl VideoSource {
         let name = path
             .to_str()
             .with_context(|| format!("{} is not a UTF-8 path", path.display()))?;
-        // Through the `file:` protocol: FFmpeg must never read a name such as `concat:a|b` or
-        // `http://…` as a URL.
-        let capture = VideoCapture::from_file(format!("file:{name}"), videoio::CAP_FFMPEG)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        if !capture.is_opened()? {
-            bail!(
-                "{} is not a video OpenCV can read (is it an .mp4/.mkv/.avi/.mov? is the file complete?)",
-                path.display()
-            );
-        }
-        let stream = probe::stream(path)?;
-        let mut capture = capture;
-        // Debian's OpenCV 4.6 turns 90° and 270° videos the wrong way; frames are read as stored
-        // and turned here the way ffmpeg and players do.
-        capture.set(videoio::CAP_PROP_ORIENTATION_AUTO, 0.0)?;
+        let capture = open_capture(path, name)?;
+        let (stream, frame_times) = probe::stream(path)?;
         let fps = capture.get(videoio::CAP_PROP_FPS)?;
         let stored_width = capture.get(videoio::CAP_PROP_FRAME_WIDTH)? as u32;
         let stored_height = capture.get(videoio::CAP_PROP_FRAME_HEIGHT)? as u32;
@@ -102,11 +90,11 @@ impl VideoSource {
             (stored_width, stored_height)
         };
         let frame_count = (count.is_finite() && count > 0.0).then_some(count as u64);
-        let frame_times = probe::frame_times(path);
         let exact_times =
             matches!((&frame_times, frame_count), (Some(t), Some(n)) if t.len() as u64 == n);
         Ok(VideoSource {
             capture,
+            path: path.to_path_buf(),
             width,
             height,
             fps,
@@ -114,6 +102,25 @@ impl VideoSource {
             rotation: stream.rotation,
             frame_times,
             exact_times,
+            last_time: None,
+        })
+    }
+
+    /// The same video from its first frame, with a decoder of its own (the second pass reads it
+    /// again): what was probed is taken from here, not asked of ffprobe twice (a third of a second
+    /// each time it starts on 2 cores).
+    pub fn reopen(&self) -> Result<VideoSource> {
+        let name = self.path.to_str().expect("checked when first opened");
+        Ok(VideoSource {
+            capture: open_capture(&self.path, name)?,
+            path: self.path.clone(),
+            width: self.width,
+            height: self.height,
+            fps: self.fps,
+            frame_count: self.frame_count,
+            rotation: self.rotation,
+            frame_times: self.frame_times.clone(),
+            exact_times: self.exact_times,
             last_time: None,
         })
     }
@@ -185,6 +192,24 @@ impl VideoSource {
     }
 }
 
+/// OpenCV's decoder for the video at `path` (`name`, the same path as text), frames as stored.
+fn open_capture(path: &Path, name: &str) -> Result<VideoCapture> {
+    // Through the `file:` protocol: FFmpeg must never read a name such as `concat:a|b` or
+    // `http://…` as a URL.
+    let mut capture = VideoCapture::from_file(format!("file:{name}"), videoio::CAP_FFMPEG)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    if !capture.is_opened()? {
+        bail!(
+            "{} is not a video OpenCV can read (is it an .mp4/.mkv/.avi/.mov? is the file complete?)",
+            path.display()
+        );
+    }
+    // Debian's OpenCV 4.6 turns 90° and 270° videos the wrong way; frames are read as stored and
+    // turned here the way ffmpeg and players do.
+    capture.set(videoio::CAP_PROP_ORIENTATION_AUTO, 0.0)?;
+    Ok(capture)
+}
+
 /// What ffprobe says of a video stream that OpenCV does not (or says wrongly).
 mod probe {
     use std::path::Path;
@@ -215,15 +240,13 @@ mod probe {
         "vc1",
     ];
 
-    /// Every video packet's presentation time, in order: one per frame (read without decoding).
-    pub fn frame_times(path: &Path) -> Option<Vec<f64>> {
-        let out = ffprobe_video(path, "packet=pts_time", "csv=p=0").ok()?;
-        if !out.status.success() {
-            return None;
-        }
-        let mut times: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+    /// Every video packet's presentation time (`pts_time=` lines of ffprobe's `answer`), in
+    /// order: one per frame, read without decoding. `None` when one has no time.
+    fn frame_times(answer: &str) -> Option<Vec<f64>> {
+        let mut times: Vec<f64> = answer
             .lines()
-            .map(|l| l.trim().trim_end_matches(',').parse::<f64>())
+            .filter_map(|l| l.strip_prefix("pts_time="))
+            .map(|t| t.trim().parse::<f64>())
             .collect::<Result<_, _>>()
             .ok()?;
         times.sort_by(f64::total_cmp);
@@ -242,10 +265,13 @@ mod probe {
             .output()
     }
 
-    pub fn stream(path: &Path) -> Result<Stream> {
+    /// The stream's facts and its frames' times (`None` when the container does not give every
+    /// one), from one run of ffprobe: each run costs a third of a second on 2 cores before it
+    /// reads anything.
+    pub fn stream(path: &Path) -> Result<(Stream, Option<Vec<f64>>)> {
         let out = match ffprobe_video(
             path,
-            "stream=r_frame_rate:stream_side_data=rotation:format=format_name",
+            "stream=r_frame_rate:stream_side_data=rotation:format=format_name:packet=pts_time",
             "default=noprint_wrappers=1",
         ) {
             Ok(out) => out,
@@ -271,13 +297,19 @@ mod probe {
             let (n, d) = (n.parse::<f64>().ok()?, d.parse::<f64>().ok()?);
             (d > 0.0).then_some(n / d)
         });
-        Ok(Stream {
+        let times = if out.status.success() {
+            frame_times(&text)
+        } else {
+            None
+        };
+        let stream = Stream {
             frame_rate,
             rotation,
             // `jpeg_pipe`, `png_pipe`, …: a stream of still pictures, no timing either.
             raw: RAW_FORMATS.contains(&format.as_str()) || format.ends_with("_pipe"),
             format,
-        })
+        };
+        Ok((stream, times))
     }
 }
 
