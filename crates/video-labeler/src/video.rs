@@ -242,7 +242,7 @@ mod probe {
 
     /// Every video packet's presentation time (`pts_time=` lines of ffprobe's `answer`), in
     /// order: one per frame, read without decoding. `None` when one has no time.
-    fn frame_times(answer: &str) -> Option<Vec<f64>> {
+    pub(super) fn frame_times(answer: &str) -> Option<Vec<f64>> {
         let mut times: Vec<f64> = answer
             .lines()
             .filter_map(|l| l.strip_prefix("pts_time="))
@@ -600,6 +600,24 @@ impl Drop for VideoSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frame_times_are_read_from_among_the_stream_facts() {
+        // ffprobe's one answer: the packets in stored order, then the stream's and container's facts.
+        let answer = "pts_time=0.000000\npts_time=0.066667\npts_time=0.033333\n\
+                      r_frame_rate=30/1\nrotation=90\nformat_name=mov,mp4,m4a,3gp,3g2,mj2\n";
+        assert_eq!(
+            probe::frame_times(answer),
+            Some(vec![0.0, 0.033333, 0.066667]),
+            "in presentation order, the other lines left out"
+        );
+        let untimed = "pts_time=0.000000\npts_time=N/A\nr_frame_rate=25/1\n";
+        assert_eq!(
+            probe::frame_times(untimed),
+            None,
+            "a packet without a time: the container's times are not used at all"
+        );
+    }
 
     #[test]
     fn unknown_frame_rates_are_refused_with_the_fix() {
