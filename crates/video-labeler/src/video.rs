@@ -43,10 +43,7 @@ impl VideoSource {
         if !path.is_file() {
             bail!("{} does not exist (give the video with -i)", path.display());
         }
-        let name = path
-            .to_str()
-            .with_context(|| format!("{} is not a UTF-8 path", path.display()))?;
-        let capture = open_capture(path, name)?;
+        let capture = open_capture(path)?;
         let (stream, frame_times) = probe::stream(path)?;
         let fps = capture.get(videoio::CAP_PROP_FPS)?;
         let stored_width = capture.get(videoio::CAP_PROP_FRAME_WIDTH)? as u32;
@@ -110,9 +107,8 @@ impl VideoSource {
     /// again): what was probed is taken from here, not asked of ffprobe twice (a third of a second
     /// each time it starts on 2 cores).
     pub fn reopen(&self) -> Result<VideoSource> {
-        let name = self.path.to_str().expect("checked when first opened");
         Ok(VideoSource {
-            capture: open_capture(&self.path, name)?,
+            capture: open_capture(&self.path)?,
             path: self.path.clone(),
             width: self.width,
             height: self.height,
@@ -192,8 +188,11 @@ impl VideoSource {
     }
 }
 
-/// OpenCV's decoder for the video at `path` (`name`, the same path as text), frames as stored.
-fn open_capture(path: &Path, name: &str) -> Result<VideoCapture> {
+/// OpenCV's decoder for the video at `path`, frames as stored.
+fn open_capture(path: &Path) -> Result<VideoCapture> {
+    let name = path
+        .to_str()
+        .with_context(|| format!("{} is not a UTF-8 path", path.display()))?;
     // Through the `file:` protocol: FFmpeg must never read a name such as `concat:a|b` or
     // `http://…` as a URL.
     let mut capture = VideoCapture::from_file(format!("file:{name}"), videoio::CAP_FFMPEG)
