@@ -44,7 +44,7 @@ impl VideoSource {
             bail!("{} does not exist (give the video with -i)", path.display());
         }
         let capture = open_capture(path)?;
-        let (stream, frame_times) = probe::stream(path)?;
+        let (stream, frame_times) = media::probe::video_stream(path)?;
         let fps = capture.get(videoio::CAP_PROP_FPS)?;
         let stored_width = capture.get(videoio::CAP_PROP_FRAME_WIDTH)? as u32;
         let stored_height = capture.get(videoio::CAP_PROP_FRAME_HEIGHT)? as u32;
@@ -207,109 +207,6 @@ fn open_capture(path: &Path) -> Result<VideoCapture> {
     // turned here the way ffmpeg and players do.
     capture.set(videoio::CAP_PROP_ORIENTATION_AUTO, 0.0)?;
     Ok(capture)
-}
-
-/// What ffprobe says of a video stream that OpenCV does not (or says wrongly).
-mod probe {
-    use std::path::Path;
-    use std::process::{Command, Output};
-
-    use anyhow::{bail, Result};
-
-    pub struct Stream {
-        /// The base frame rate: variable-rate frames are placed on its grid.
-        pub frame_rate: Option<f64>,
-        /// Clockwise degrees (0, 90, 180, 270) to show the stored frames upright, as ffmpeg does.
-        pub rotation: u32,
-        /// A raw elementary stream (MJPEG, H.264, …) with no timing of its own.
-        pub raw: bool,
-        pub format: String,
-    }
-
-    /// Containers that carry no frame timing: FFmpeg substitutes 25 fps for them.
-    const RAW_FORMATS: &[&str] = &[
-        "mjpeg",
-        "mpjpeg",
-        "h264",
-        "hevc",
-        "rawvideo",
-        "m4v",
-        "mjpeg_2000",
-        "cavsvideo",
-        "vc1",
-    ];
-
-    /// Every video packet's presentation time (`pts_time=` lines of ffprobe's `answer`), in
-    /// order: one per frame, read without decoding. `None` when one has no time.
-    pub(super) fn frame_times(answer: &str) -> Option<Vec<f64>> {
-        let mut times: Vec<f64> = answer
-            .lines()
-            .filter_map(|l| l.strip_prefix("pts_time="))
-            .map(|t| t.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .ok()?;
-        times.sort_by(f64::total_cmp);
-        Some(times)
-    }
-
-    /// ffprobe on the first video stream: `entries` shown in `format`. The path goes through
-    /// the `file:` protocol, so no name is ever read as a URL.
-    fn ffprobe_video(path: &Path, entries: &str, format: &str) -> std::io::Result<Output> {
-        let mut arg = std::ffi::OsString::from("file:");
-        arg.push(path.as_os_str());
-        Command::new("ffprobe")
-            .args(["-v", "error", "-select_streams", "v:0"])
-            .args(["-show_entries", entries, "-of", format])
-            .arg(arg)
-            .output()
-    }
-
-    /// The stream's facts and its frames' times (`None` when the container does not give every
-    /// one), from one run of ffprobe: each run costs a third of a second on 2 cores before it
-    /// reads anything.
-    pub fn stream(path: &Path) -> Result<(Stream, Option<Vec<f64>>)> {
-        let out = match ffprobe_video(
-            path,
-            "stream=r_frame_rate:stream_side_data=rotation:format=format_name:packet=pts_time",
-            "default=noprint_wrappers=1",
-        ) {
-            Ok(out) => out,
-            Err(_) => bail!(
-                "ffprobe is not installed; install it with `apt-get install ffmpeg` (or `make deps`)"
-            ),
-        };
-        let text = String::from_utf8_lossy(&out.stdout);
-        let value = |key: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
-                .map(str::trim)
-        };
-        // ffmpeg's autorotate turns by minus the display matrix's rotation.
-        let rotation = value("rotation")
-            .and_then(|v| v.parse::<f64>().ok())
-            .map(|degrees| (((-degrees / 90.0).round() as i64).rem_euclid(4) * 90) as u32)
-            .unwrap_or(0);
-        let format = value("format_name").unwrap_or_default().to_string();
-        // "30000/1001": the stream's base rate, the highest its frames come at.
-        let frame_rate = value("r_frame_rate").and_then(|v| {
-            let (n, d) = v.split_once('/')?;
-            let (n, d) = (n.parse::<f64>().ok()?, d.parse::<f64>().ok()?);
-            (d > 0.0).then_some(n / d)
-        });
-        let times = if out.status.success() {
-            frame_times(&text)
-        } else {
-            None
-        };
-        let stream = Stream {
-            frame_rate,
-            rotation,
-            // `jpeg_pipe`, `png_pipe`, …: a stream of still pictures, no timing either.
-            raw: RAW_FORMATS.contains(&format.as_str()) || format.ends_with("_pipe"),
-            format,
-        };
-        Ok((stream, times))
-    }
 }
 
 /// A frame rate the output can be written with, or an error saying how to fix the input.
@@ -599,24 +496,6 @@ impl Drop for VideoSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frame_times_are_read_from_among_the_stream_facts() {
-        // ffprobe's one answer: the packets in stored order, then the stream's and container's facts.
-        let answer = "pts_time=0.000000\npts_time=0.066667\npts_time=0.033333\n\
-                      r_frame_rate=30/1\nrotation=90\nformat_name=mov,mp4,m4a,3gp,3g2,mj2\n";
-        assert_eq!(
-            probe::frame_times(answer),
-            Some(vec![0.0, 0.033333, 0.066667]),
-            "in presentation order, the other lines left out"
-        );
-        let untimed = "pts_time=0.000000\npts_time=N/A\nr_frame_rate=25/1\n";
-        assert_eq!(
-            probe::frame_times(untimed),
-            None,
-            "a packet without a time: the container's times are not used at all"
-        );
-    }
 
     #[test]
     fn unknown_frame_rates_are_refused_with_the_fix() {
