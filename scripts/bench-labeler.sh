@@ -9,7 +9,7 @@
 #   - peak memory of the labeler, and of the labeler with its encoder (the ffmpeg it feeds; summed
 #     resident and proportional), its passes in turn on the 20 s video and on a 5-minute loop of
 #     it (flat means nothing grows with the video), side by side on the 20 s video; beside them,
-#     ffmpeg alone decoding and encoding.
+#     ffmpeg alone decoding and encoding (x264's threads on frames, and on slices as in turn).
 #   scripts/bench-labeler.sh [SHARED_DATA]
 set -euo pipefail
 shared=${1:-../shared/data}
@@ -142,6 +142,9 @@ for run in "in-turn $work/twice1080.mp4" "in-turn $work/twice1080-long.mp4" "sid
     echo "peak memory, 1920×1080, $seconds s, --passes $passes: $own MB (with its encoder: $tree MB resident, $proportional MB proportional)"
 done
 # The ceiling beside it: one ffmpeg decoding and encoding with the labeler's x264 settings (most of
-# the labeler's encoder child is x264's frames, which this holds too).
+# the labeler's encoder child is x264's frames, which this holds too): x264's threads each on a
+# frame of its own (side by side), and sharing each frame (in turn).
 read -r own _ _ < <(peak_memory ffmpeg -loglevel error -y -i "$work/twice1080.mp4" "${ceiling_encode[@]}")
-echo "peak memory, ffmpeg alone decoding and encoding the 1920×1080 video: $own MB"
+sliced_encode=("${ceiling_encode[@]/rc-lookahead=5/rc-lookahead=5:sliced-threads=1}")
+read -r sliced _ _ < <(peak_memory ffmpeg -loglevel error -y -i "$work/twice1080.mp4" "${sliced_encode[@]}")
+echo "peak memory, ffmpeg alone decoding and encoding the 1920×1080 video: $own MB (x264's threads on slices, as in turn: $sliced MB)"

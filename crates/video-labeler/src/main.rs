@@ -148,8 +148,8 @@ struct Args {
     crf: u8,
 
     /// How the two passes share the machine: in-turn finds every face first, then draws and
-    /// encodes, so the face models and the encoder never hold memory at once (about 155 MB less
-    /// at 1080p); side-by-side draws while faces are still being found, which is faster with
+    /// encodes, so the face models and the encoder never hold memory at once, and the encoder's
+    /// threads share each frame (about 200 MB less at 1080p); side-by-side draws while faces are still being found, which is faster with
     /// cores to spare or small frames; auto is in-turn for frames larger than 720p on 2 cores or
     /// fewer, side-by-side otherwise. The labels are the same either way.
     #[arg(long, value_enum, default_value_t = Passes::Auto)]
@@ -178,10 +178,11 @@ enum Passes {
 }
 
 impl Passes {
-    /// On 2 cores, at 1080p, the first pass alone keeps both busy, so running the second beside
-    /// it gains little (measured: 0-8 % of the time) for the memory of both at once (~155 MB).
-    /// At 720p the encoder has less to do and the memory is less (~410 MB side by side), while
-    /// running in turn takes ~20 % longer: there, and with cores to spare, side by side.
+    /// On 2 cores, at 1080p, in turn keeps the labeler and its encoder under 400 MB (~365 MB;
+    /// side by side ~570: the face models, two decoders and x264 at once, x264's threads each on a
+    /// frame of its own, where in turn they share frames), for 10-40 % more time (measured on a
+    /// machine whose speed drifts). At 720p side by side takes ~410 MB and running in turn ~20 %
+    /// longer: there, and with cores to spare, side by side.
     fn resolve(self, cores: usize, width: u32, height: u32) -> Passes {
         let beyond_720p = u64::from(width) * u64::from(height) > 1280 * 720;
         match self {
@@ -267,6 +268,11 @@ fn run(args: Args) -> Result<()> {
     let display = display_wanted(args.display == 1);
     // Up to the longest gap between keyframes (faces that stay still are looked at less often).
     let hold_frames = args.detect_every * analyse::MAX_STEADY_GAPS - 1;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let in_turn = args
+        .passes
+        .resolve(cores, first_source.width, first_source.height)
+        == Passes::InTurn;
     let mut sink = VideoSink::create(
         &output,
         first_source.fps,
@@ -277,6 +283,8 @@ fn run(args: Args) -> Result<()> {
             codec: args.codec,
             preset: args.preset.clone(),
             crf: args.crf,
+            // In turn is the way to save memory, the encoder's too.
+            sliced_threads: in_turn,
         },
     )?;
     if let (Some((w, h)), false) = (sink.padded_size(), quiet) {
@@ -318,11 +326,6 @@ fn run(args: Args) -> Result<()> {
     let (segment_tx, segment_rx) = crossbeam_channel::unbounded();
     // The first pass works on this thread (the face models stay on the thread that loaded them);
     // side by side, the second draws and encodes beside it, as far as the first has decided.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let in_turn = args
-        .passes
-        .resolve(cores, first_source.width, first_source.height)
-        == Passes::InTurn;
     let (first, second) = std::thread::scope(|scope| {
         let classes = &model.classes;
         let sink = &mut sink;

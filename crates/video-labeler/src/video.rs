@@ -240,6 +240,9 @@ pub struct Encoding {
     pub preset: String,
     /// x264's quality: lower is better and bigger.
     pub crf: u8,
+    /// x264's threads share each frame: ~50 MB less at 1080p, ~5 % slower (the passes in turn,
+    /// where memory is what is saved).
+    pub sliced_threads: bool,
 }
 
 impl Encoding {
@@ -249,6 +252,7 @@ impl Encoding {
                 Codec::H264 => media::Codec::H264 {
                     preset: self.preset.clone(),
                     crf: self.crf,
+                    sliced_threads: self.sliced_threads,
                 },
                 Codec::Mp4v => media::Codec::Mpeg4 { quality: 3 },
             },
