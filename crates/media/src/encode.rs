@@ -93,8 +93,9 @@ const SHORT_LOOKAHEAD: &str = "rc-lookahead=5";
 /// With threads on frames, each x264 thread holds a frame being encoded and the look-ahead thread
 /// frames of its own; on slices, the threads encode one frame together. Measured at 1080p,
 /// veryfast CRF 21, 2 threads, the 22 s TWICE bench video: ffmpeg decoding and encoding peaks at
-/// 224 MB instead of 274, the file is 0.1 % smaller at an SSIM 0.0001 lower, and it runs ~5 %
-/// slower (the threads wait for each other at every frame, and the look-ahead joins them).
+/// 225 MB instead of 274, the file is 0.1 % smaller at an SSIM 0.0001 lower, and it runs
+/// ~5-10 % slower (the threads wait for each other at every frame, and the look-ahead joins
+/// them).
 pub const SLICED_THREADS: &str = "sliced-threads=1";
 
 #[derive(Debug, thiserror::Error)]

@@ -60,6 +60,7 @@ impl Stream {
             .unwrap_or(0.0)
     }
 }
+
 /// Runs ffprobe with `options` on `path` (through `file:`) and returns what it said.
 fn ffprobe(options: &[&str], path: &Path) -> Result<std::process::Output, MediaError> {
     tool("ffprobe")?

@@ -240,8 +240,8 @@ pub struct Encoding {
     pub preset: String,
     /// x264's quality: lower is better and bigger.
     pub crf: u8,
-    /// x264's threads share each frame: ~50 MB less at 1080p, ~5 % slower (the passes in turn,
-    /// where memory is what is saved).
+    /// x264's threads share each frame: ~50 MB less at 1080p, ~5-10 % slower (the passes in
+    /// turn, where memory is what is saved).
     pub sliced_threads: bool,
 }
 
