@@ -10,7 +10,7 @@
 //! photo change, a panning stage shot does not.
 
 use anyhow::Result;
-use opencv::core::{Mat, Size};
+use opencv::core::{Mat, Size, CV_8UC3};
 use opencv::imgproc;
 use opencv::prelude::*;
 
@@ -38,15 +38,7 @@ pub struct Signature {
 
 impl Signature {
     pub fn of(frame: &Mat) -> Result<Signature> {
-        let mut small = Mat::default();
-        imgproc::resize(
-            frame,
-            &mut small,
-            Size::new(THUMB.0 * 2, THUMB.1 * 2),
-            0.0,
-            0.0,
-            imgproc::INTER_AREA,
-        )?;
+        let small = shrink(frame, Size::new(THUMB.0 * 2, THUMB.1 * 2))?;
         let mut grey = Mat::default();
         imgproc::cvt_color_def(&small, &mut grey, imgproc::COLOR_BGR2GRAY)?;
         let mut thumb = Mat::default();
@@ -103,6 +95,58 @@ impl Signature {
     }
 }
 
+/// `frame` shrunk to `size` by averaging the pixels each output pixel covers (OpenCV's
+/// `INTER_AREA`). Every frame of the video goes through this, and for a frame a whole number of
+/// times the size (but twice, which OpenCV does quickly its own way) OpenCV averages each block
+/// one pixel at a time (4.7 ms a 1080p frame, 6 % of the labeler's time); summing whole rows
+/// first gives the same pixels in a tenth of that.
+fn shrink(frame: &Mat, size: Size) -> Result<Mat> {
+    let (width, height) = (frame.cols(), frame.rows());
+    let whole = width % size.width == 0
+        && height % size.height == 0
+        && (width, height) != (size.width * 2, size.height * 2);
+    if !(whole && frame.typ() == CV_8UC3 && frame.is_continuous() && width > 0 && height > 0) {
+        let mut small = Mat::default();
+        imgproc::resize(frame, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA)?;
+        return Ok(small);
+    }
+    let (scale_x, scale_y) = (
+        (width / size.width) as usize,
+        (height / size.height) as usize,
+    );
+    let row_bytes = width as usize * 3;
+    let pixels = frame.data_bytes()?;
+    let mut small = vec![0u8; size.width as usize * size.height as usize * 3];
+    // OpenCV's arithmetic: an integer sum times a float reciprocal, rounded half to even.
+    let reciprocal = 1.0f32 / (scale_x * scale_y) as f32;
+    let mut column_sums = vec![0u32; row_bytes];
+    for (band, out) in pixels
+        .chunks_exact(row_bytes * scale_y)
+        .zip(small.chunks_exact_mut(size.width as usize * 3))
+    {
+        column_sums.fill(0);
+        for row in band.chunks_exact(row_bytes) {
+            for (sum, &value) in column_sums.iter_mut().zip(row) {
+                *sum += u32::from(value);
+            }
+        }
+        for (block, out) in column_sums
+            .chunks_exact(scale_x * 3)
+            .zip(out.chunks_exact_mut(3))
+        {
+            for (channel, out) in out.iter_mut().enumerate() {
+                let sum: u32 = block.iter().skip(channel).step_by(3).sum();
+                *out = (sum as f32 * reciprocal).round_ties_even() as u8;
+            }
+        }
+    }
+    Ok(
+        Mat::new_rows_cols_with_data(size.height, size.width * 3, &small)?
+            .reshape(3, size.height)?
+            .try_clone()?,
+    )
+}
+
 /// Decides cuts frame by frame.
 #[derive(Debug, Default)]
 pub struct CutDetector {
@@ -140,7 +184,7 @@ impl CutDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opencv::core::{Scalar, CV_8UC3};
+    use opencv::core::Scalar;
 
     /// A 320×180 frame of one colour with a white 120 px square at `x`.
     fn frame(colour: [f64; 3], x: i32) -> Mat {
@@ -199,6 +243,33 @@ mod tests {
             cut(&mut cuts, GREY, x);
         }
         assert!(!cut(&mut cuts, GREY, 200));
+    }
+
+    /// OpenCV's own `INTER_AREA`, the reference `shrink` must match pixel for pixel.
+    fn opencv_shrink(frame: &Mat, size: Size) -> Mat {
+        let mut small = Mat::default();
+        imgproc::resize(frame, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA).unwrap();
+        small
+    }
+
+    #[test]
+    fn shrinking_gives_opencvs_pixels() {
+        // Noise (every rounding case comes up), at whole multiples of the thumbnail (1080p's 30
+        // and a small 3) and at sizes that are not (OpenCV's own path).
+        for (width, height) in [(1920, 1080), (192, 108), (128, 72), (320, 180), (100, 50)] {
+            let mut frame =
+                Mat::new_rows_cols_with_default(height, width, CV_8UC3, Scalar::all(0.0)).unwrap();
+            opencv::core::randu(&mut frame, &Scalar::all(0.0), &Scalar::all(256.0)).unwrap();
+            let size = Size::new(THUMB.0 * 2, THUMB.1 * 2);
+            let ours = shrink(&frame, size).unwrap();
+            let reference = opencv_shrink(&frame, size);
+            assert_eq!((ours.cols(), ours.rows(), ours.typ()), (64, 36, CV_8UC3));
+            assert_eq!(
+                ours.data_bytes().unwrap(),
+                reference.data_bytes().unwrap(),
+                "{width}×{height}"
+            );
+        }
     }
 
     #[test]
