@@ -146,5 +146,9 @@ done
 # frame of its own (side by side), and sharing each frame (in turn).
 read -r own _ _ < <(peak_memory ffmpeg -loglevel error -y -i "$work/twice1080.mp4" "${ceiling_encode[@]}")
 sliced_encode=("${ceiling_encode[@]/rc-lookahead=5/rc-lookahead=5:sliced-threads=1}")
+[ "${sliced_encode[*]}" != "${ceiling_encode[*]}" ] || {
+    echo "error: the ceiling's x264 settings no longer say rc-lookahead=5: update sliced_encode" >&2
+    exit 1
+}
 read -r sliced _ _ < <(peak_memory ffmpeg -loglevel error -y -i "$work/twice1080.mp4" "${sliced_encode[@]}")
 echo "peak memory, ffmpeg alone decoding and encoding the 1920×1080 video: $own MB (x264's threads on slices, as in turn: $sliced MB)"
