@@ -99,14 +99,26 @@ impl Signature {
 /// `INTER_AREA`, pixel for pixel. Every frame of the video goes through this. When the frame is a
 /// whole number of times `size` (1080p, 720p and 4K are), OpenCV adds up each block one pixel at a
 /// time (4.7 ms a 1080p frame, 6 % of the labeler's time); summing whole rows first gives the same
-/// pixels in a fifth of that. At exactly twice `size` OpenCV has a fast way of its own (which
-/// rounds differently), and at other sizes it weighs partly covered pixels: both stay with it.
+/// pixels in a fifth of that. Everything else stays with OpenCV: exactly twice `size`, where it has
+/// a fast way of its own (which rounds differently), other sizes (partly covered pixels weighed),
+/// and whole multiples its floating-point test does not see as whole (e.g. 49 times).
 fn shrink(frame: &Mat, size: Size) -> Result<Mat> {
     let (width, height) = (frame.cols(), frame.rows());
-    let whole = width % size.width == 0
-        && height % size.height == 0
-        && (width, height) != (size.width * 2, size.height * 2);
-    if !(whole && frame.typ() == CV_8UC3 && frame.is_continuous() && width > 0 && height > 0) {
+    // OpenCV's own test for a whole scale: 1 / (size / frame) within DBL_EPSILON of an integer.
+    let whole = |from: i32, to: i32| {
+        let scale = 1.0 / (f64::from(to) / f64::from(from));
+        from % to == 0 && (scale - scale.round()).abs() < f64::EPSILON
+    };
+    let ours = size.width > 0
+        && size.height > 0
+        && width > 0
+        && height > 0
+        && whole(width, size.width)
+        && whole(height, size.height)
+        && (width, height) != (size.width * 2, size.height * 2)
+        && frame.typ() == CV_8UC3
+        && frame.is_continuous();
+    if !ours {
         let mut small = Mat::default();
         imgproc::resize(frame, &mut small, size, 0.0, 0.0, imgproc::INTER_AREA)?;
         return Ok(small);
@@ -255,13 +267,21 @@ mod tests {
 
     #[test]
     fn shrinking_gives_opencvs_pixels() {
-        // Noise (every rounding case comes up), at whole multiples of the thumbnail (1080p's 30
-        // and a small 3) and at sizes that are not (OpenCV's own path).
-        for (width, height) in [(1920, 1080), (192, 108), (128, 72), (320, 180), (100, 50)] {
+        let size = Size::new(THUMB.0 * 2, THUMB.1 * 2);
+        // Noise, at whole multiples of the thumbnail, summed here: 1080p (30×30 blocks), 4×4
+        // blocks (every sum ends in an exact half some of the time: rounding to even counts),
+        // 3×3, and 3×2; and at sizes left to OpenCV: exactly twice, not whole.
+        for (width, height) in [
+            (1920, 1080),
+            (256, 144),
+            (192, 108),
+            (192, 72),
+            (128, 72),
+            (100, 50),
+        ] {
             let mut frame =
                 Mat::new_rows_cols_with_default(height, width, CV_8UC3, Scalar::all(0.0)).unwrap();
             opencv::core::randu(&mut frame, &Scalar::all(0.0), &Scalar::all(256.0)).unwrap();
-            let size = Size::new(THUMB.0 * 2, THUMB.1 * 2);
             let ours = shrink(&frame, size).unwrap();
             let reference = opencv_shrink(&frame, size);
             assert_eq!((ours.cols(), ours.rows(), ours.typ()), (64, 36, CV_8UC3));
@@ -271,6 +291,9 @@ mod tests {
                 "{width}×{height}"
             );
         }
+        // A zero size is OpenCV's to refuse, not a division by zero here.
+        let frame = Mat::new_rows_cols_with_default(108, 192, CV_8UC3, Scalar::all(0.0)).unwrap();
+        assert!(shrink(&frame, Size::new(0, 36)).is_err());
     }
 
     #[test]
