@@ -549,6 +549,7 @@ mod tests {
             distance: 1.0,
             candidates: vec![(1, 0.3)],
             lost_to_another: None,
+            under_half: false,
             reason: Some("x".into()),
         };
         let page = Page {

@@ -194,6 +194,12 @@ pub fn describe(photo: &Path, faces: &[NamedFace], classes: &[String]) -> String
                 classes[c]
             ),
             (None, None) => match face.decision.candidates.first() {
+                Some(&(c, p)) if face.decision.under_half => format!(
+                    "Unknown: likeliest {} ({:.1}%), but a name needs 50% or more (likelier \
+                     than not)",
+                    classes[c],
+                    p * 100.0
+                ),
                 Some(&(c, p)) if p < face.min_probability => format!(
                     "Unknown: matches none of the people the model knows (the closest, {}, at \
                      {:.0}%, under the {:.0}% a name needs)",
@@ -335,6 +341,7 @@ mod tests {
                 distance: 0.9,
                 candidates: vec![(1, probability), (0, 0.01)],
                 lost_to_another: None,
+                under_half: false,
                 reason: Some(reason.into()),
             },
             min_probability: 0.6,
@@ -355,6 +362,15 @@ mod tests {
         assert!(
             far.contains("matches none of the people the model knows (the closest, Sana: farther"),
             "{far}"
+        );
+        // Over the model's bar but under half: not "matches none", and no other face blamed.
+        let mut between = unknown(0.46, "best candidate at 46.0%, not likelier than not");
+        between.decision.under_half = true;
+        between.min_probability = 0.39;
+        let between = describe(photo, &[between], &classes);
+        assert!(
+            between.contains("Unknown: likeliest Sana (46.0%), but a name needs 50% or more"),
+            "{between}"
         );
         let rows = csv_rows(photo, &[unknown(0.2, "x")], &classes);
         assert_eq!(rows, "\"p.jpg\",1,,,10,20,50,70,\"Sana\",0.2000\n");

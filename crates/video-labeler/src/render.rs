@@ -497,6 +497,7 @@ mod tests {
                 distance: 0.0,
                 candidates: Vec::new(),
                 lost_to_another: None,
+                under_half: false,
                 reason: None,
             };
             tracks.len()
@@ -524,6 +525,7 @@ mod tests {
             distance: 0.9,
             candidates: vec![(0, 0.33), (1, 0.2)],
             lost_to_another: None,
+            under_half: false,
             reason: Some("x".into()),
         };
         assert_eq!(label_text(&unknown, &classes, false), "Unknown");
