@@ -58,6 +58,16 @@ label() { "$bin/video-labeler" -i "$1" -o "$work/out.mp4" -m "$2" "${@:3}" | fps
 # ffmpeg alone decodes and encodes with the labeler's x264 settings (media/src/encode.rs: veryfast
 # looks ahead SHORT_LOOKAHEAD frames): the ceiling for speed and for memory.
 ceiling_encode=(-an -c:v libx264 -preset veryfast -crf 21 -threads 2 -x264-params rc-lookahead=5 -pix_fmt yuv420p -f null -)
+# The same with x264's threads on slices, as the labeler in turn (for the memory ceiling).
+sliced_encode=()
+for arg in "${ceiling_encode[@]}"; do
+    [ "$arg" = rc-lookahead=5 ] && arg=rc-lookahead=5:sliced-threads=1
+    sliced_encode+=("$arg")
+done
+[ "${sliced_encode[*]}" != "${ceiling_encode[*]}" ] || {
+    echo "error: the ceiling's x264 settings no longer say rc-lookahead=5: update sliced_encode" >&2
+    exit 1
+}
 ffmpeg_fps() {
     local frames start end
     frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$1")
@@ -145,10 +155,5 @@ done
 # the labeler's encoder child is x264's frames, which this holds too): x264's threads each on a
 # frame of its own (side by side), and sharing each frame (in turn).
 read -r own _ _ < <(peak_memory ffmpeg -loglevel error -y -i "$work/twice1080.mp4" "${ceiling_encode[@]}")
-sliced_encode=("${ceiling_encode[@]/rc-lookahead=5/rc-lookahead=5:sliced-threads=1}")
-[ "${sliced_encode[*]}" != "${ceiling_encode[*]}" ] || {
-    echo "error: the ceiling's x264 settings no longer say rc-lookahead=5: update sliced_encode" >&2
-    exit 1
-}
 read -r sliced _ _ < <(peak_memory ffmpeg -loglevel error -y -i "$work/twice1080.mp4" "${sliced_encode[@]}")
 echo "peak memory, ffmpeg alone decoding and encoding the 1920×1080 video: $own MB (x264's threads on slices, as in turn: $sliced MB)"
